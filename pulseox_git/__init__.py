@@ -1,0 +1,28 @@
+"""pulseox-git: job status pages in git, and a dashboard that watches them."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "PulseOxClient": "pulseox_git.client",
+    "PostResult": "pulseox_git.client",
+    "Page": "pulseox_git.page",
+    "PulseOxSpec": "pulseox_git.specs",
+    "PulseOxDashboard": "pulseox_git.dashboard",
+    "PulseOxError": "pulseox_git.errors",
+    "BadInputError": "pulseox_git.errors",
+    "RemoteError": "pulseox_git.errors",
+    "AuthError": "pulseox_git.errors",
+}
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the public API on first use, so the CLI starts fast."""
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'pulseox_git' has no attribute {name!r}")

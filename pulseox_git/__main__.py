@@ -1,0 +1,3 @@
+from pulseox_git.cli import main
+
+raise SystemExit(main())

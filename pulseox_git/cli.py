@@ -1,0 +1,195 @@
+"""The `pulseox-git` command: parse options, call the library, map errors to exit codes.
+
+Only typer is imported at start-up; everything else loads inside the command
+that needs it, so `pulseox-git --version` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pulseox_git import __version__
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Post job status pages to git and watch them from a dashboard.")
+client_app = typer.Typer(no_args_is_help=True, help="The original pulseox's spelling: "
+                         "`client post` is `post`.")
+app.add_typer(client_app, name="client")
+
+_state = {"verbose": False}
+
+Owner = Annotated[str, typer.Option("--owner", help="Repository owner (user or org).")]
+Repo = Annotated[str, typer.Option("--repo", help="Repository name.")]
+Remote = Annotated[str | None, typer.Option(
+    "--remote", help="Git URL (or template with {owner} and {repo}); default "
+    "$PULSEOX_GIT_REMOTE, else https://github.com/{owner}/{repo}.git.")]
+Branch = Annotated[str, typer.Option("--branch", help="Branch to read and write.")]
+Token = Annotated[str | None, typer.Option(
+    "--token", help="Access token; prefer $PULSEOX_TOKEN or $GITHUB_TOKEN, which stay "
+    "off the command line.", show_default=False)]
+CacheDir = Annotated[Path | None, typer.Option(
+    "--cache-dir", help="Where cached clones live; default $PULSEOX_GIT_CACHE, else "
+    "~/.cache/pulseox-git.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Do everything but push; print the "
+                                      "commit instead.")]
+Message = Annotated[str | None, typer.Option("--message", help="Commit subject.")]
+Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show details of failures.")]
+Report = Annotated[str, typer.Option("--report", help="GOOD or BAD.")]
+Note = Annotated[str, typer.Option("--note", help="One line shown on the dashboard.")]
+MaxBytes = Annotated[int, typer.Option("--max-page-bytes", help="Largest page accepted.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pulseox-git {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Post job status pages to git and watch them from a dashboard."""
+
+
+def setup_logging(verbose: bool) -> None:
+    """Progress and warnings on stderr, with secrets scrubbed."""
+    from pulseox_git.auth import redact
+
+    class Redacting(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return redact(super().format(record))
+
+    _state["verbose"] = verbose
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(Redacting("%(message)s"))
+    logger = logging.getLogger("pulseox_git")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger.propagate = False
+
+
+def make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes=None):
+    from pulseox_git.client import PulseOxClient
+    from pulseox_git.page import DEFAULT_MAX_PAGE_BYTES
+
+    return PulseOxClient(token, remote=remote, branch=branch, cache_dir=cache_dir,
+                         dry_run=dry_run, max_page_bytes=max_page_bytes or DEFAULT_MAX_PAGE_BYTES)
+
+
+def read_content(content: str | None, content_file: Path | None) -> str | bytes:
+    from pulseox_git.errors import BadInputError
+
+    if (content is None) == (content_file is None):
+        raise BadInputError("give exactly one of --content and --content-file")
+    if content == "-":
+        return sys.stdin.buffer.read()
+    if content_file is not None:
+        try:
+            return content_file.read_bytes()
+        except OSError as err:
+            raise BadInputError(f"cannot read --content-file {str(content_file)!r}: "
+                                f"{err.strerror}") from None
+    return content  # type: ignore[return-value]
+
+
+def print_result(result) -> None:
+    """One line per post; a dry run shows the commit it would have pushed."""
+    if result.dry_run:
+        typer.echo(f"dry run: would push {result.sha[:12]} to {result.url}")
+        typer.echo(f"  {result.message.splitlines()[0]}")
+        for path in result.created:
+            typer.echo(f"  A {path}")
+        for path in result.changed:
+            typer.echo(f"  M {path}")
+        return
+    pages = len(result.created) + len(result.changed)
+    what = "page" if pages == 1 else "pages"
+    typer.echo(f"posted {pages} {what} as {result.sha[:12]} to {result.url} "
+               f"({len(result.created)} created, {len(result.changed)} updated)")
+
+
+@app.command()
+def post(
+    owner: Owner, repo: Repo,
+    path: Annotated[str, typer.Option("--path", help="Page path in the repository.")],
+    report: Report = "GOOD", note: Note = "",
+    content: Annotated[str | None, typer.Option(
+        "--content", help="Page content; '-' reads stdin.")] = None,
+    content_file: Annotated[Path | None, typer.Option(
+        "--content-file", help="Read page content from this file.")] = None,
+    remote: Remote = None, branch: Branch = "main", token: Token = None,
+    cache_dir: CacheDir = None, dry_run: DryRun = False, message: Message = None,
+    max_page_bytes: MaxBytes = 1024 * 1024, verbose: Verbose = False,
+) -> None:
+    """Post one page (content plus a report footer) as one commit."""
+    setup_logging(verbose)
+    client = make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes)
+    from pulseox_git.page import Page
+
+    page = Page(path, read_content(content, content_file), report, note)
+    print_result(client.post_many(owner, repo, [page], message))
+
+
+client_app.command("post", help="Alias of `pulseox-git post`.")(post)
+
+
+@app.command()
+def batch(
+    owner: Owner, repo: Repo,
+    manifest: Annotated[Path, typer.Argument(help="TOML file of [[page]] tables.")],
+    remote: Remote = None, branch: Branch = "main", token: Token = None,
+    cache_dir: CacheDir = None, dry_run: DryRun = False, message: Message = None,
+    max_page_bytes: MaxBytes = 1024 * 1024, verbose: Verbose = False,
+) -> None:
+    """Post every page of a manifest in ONE commit."""
+    setup_logging(verbose)
+    from pulseox_git.manifest import load_manifest
+
+    client = make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes)
+    pages = load_manifest(manifest)
+    if len(pages) >= 100:
+        logging.getLogger("pulseox_git").info("posting %d pages in one commit", len(pages))
+    print_result(client.post_many(owner, repo, pages, message))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code instead of raising (testable)."""
+    import click
+
+    try:
+        code = app(args=argv, prog_name="pulseox-git", standalone_mode=False)
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except Exception as err:  # the one place that turns exceptions into exit codes
+        return report_error(err)
+    return code if isinstance(code, int) else 0
+
+
+def report_error(err: Exception) -> int:
+    """`error: <message>` on one line; a traceback only with -v."""
+    from pulseox_git.auth import redact
+    from pulseox_git.errors import EXIT_FAILURE, PulseOxError
+
+    if isinstance(err, PulseOxError):
+        typer.echo(f"error: {redact(str(err))}", err=True)
+        code = err.exit_code
+    else:
+        typer.echo(f"error: unexpected {type(err).__name__}: {redact(str(err))} "
+                   "(run with -v for details; please report this)", err=True)
+        code = EXIT_FAILURE
+    if _state["verbose"]:
+        import traceback
+
+        typer.echo(redact("".join(traceback.format_exception(err))), err=True)
+    return code

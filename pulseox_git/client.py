@@ -1,0 +1,104 @@
+"""PulseOxClient: post status pages, compatible with the original pulseox API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pulseox_git import auth
+from pulseox_git.errors import BadInputError
+from pulseox_git.page import DEFAULT_MAX_PAGE_BYTES, Page, check_page, commit_message, render
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What a post did. `status_code` is 201 when a page was created, else 200."""
+
+    status_code: int
+    sha: str | None
+    created: tuple[str, ...]
+    changed: tuple[str, ...]
+    attempts: int
+    dry_run: bool
+    message: str
+    url: str
+
+
+def as_page(page: Page | Mapping[str, str]) -> Page:
+    if isinstance(page, Page):
+        return page
+    if not isinstance(page, Mapping):
+        raise BadInputError(f"a page must be a dict or Page, not {page!r}")
+    unknown = set(page) - {"path", "content", "report", "note"}
+    if unknown or "path" not in page or "content" not in page:
+        raise BadInputError(f"a page needs path and content (and may have report, note); "
+                            f"got keys {sorted(page)}")
+    return Page(page["path"], page["content"], page.get("report", "GOOD"), page.get("note", ""))
+
+
+class PulseOxClient:
+    """Posts pages as git commits through a cached clone of each repository."""
+
+    def __init__(self, token: str | None = None, *, remote: str | None = None,
+                 branch: str = "main", cache_dir: str | os.PathLike | None = None,
+                 dry_run: bool = False, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+                 clock: Clock = utc_now, transport: str = "auto",
+                 api_url: str | None = None) -> None:
+        self.token = auth.resolve_token(token)
+        self.remote = remote
+        self.branch = branch
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.dry_run = dry_run
+        self.max_page_bytes = max_page_bytes
+        self.clock = clock
+        self.transport = transport
+        self.api_url = api_url
+
+    def __repr__(self) -> str:
+        return f"PulseOxClient(remote={self.remote!r}, branch={self.branch!r})"
+
+    def store(self, owner: str, repo: str):
+        """The cached clone for owner/repo (see `pulseox_git.gitstore.GitStore`)."""
+        from pulseox_git.gitstore import GitStore, remote_url
+
+        return GitStore(remote_url(owner, repo, self.remote), self.branch, self.token,
+                        self.cache_dir)
+
+    def post(self, owner: str, repo: str, path: str, content: str, report: str = "GOOD",
+             note: str = "", message: str | None = None) -> PostResult:
+        """Replace the page at `path` with `content` and a footer, in one commit."""
+        return self.post_many(owner, repo, [Page(path, content, report, note)], message)
+
+    def post_many(self, owner: str, repo: str, pages: Iterable[Page | Mapping[str, str]],
+                  message: str | None = None) -> PostResult:
+        """Post many pages, any mix of reports, in ONE commit."""
+        checked = [check_page(as_page(p), self.max_page_bytes) for p in pages]
+        if not checked:
+            raise BadInputError("nothing to post: the batch is empty")
+        seen: set[str] = set()
+        for page in checked:
+            if page.path in seen:
+                raise BadInputError(f"page path {page.path!r} appears twice in one batch")
+            seen.add(page.path)
+        text = commit_message(checked, message)
+        from pulseox_git.gitstore import Change
+
+        def make_change(_store, _tip) -> Change:
+            when = self.clock().replace(microsecond=0)
+            files = {p.path: render(p.path, p.content, p.report, when, p.note).encode()
+                     for p in checked}
+            return Change(files, text, when)
+
+        store = self.store(owner, repo)
+        done = store.publish(make_change, dry_run=self.dry_run)
+        return PostResult(201 if done.created else 200, done.sha, done.created, done.changed,
+                          done.attempts, done.dry_run, done.message, store.url)

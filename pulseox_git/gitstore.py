@@ -1,0 +1,442 @@
+"""The cached clone: lock, fetch, commit without a work tree, push with retry.
+
+One bare repository per remote URL lives under the cache directory. Every
+operation on it holds an exclusive file lock, so processes sharing a cache
+never see each other's half-done work. Commits are built with one
+``git fast-import`` process (no index, no checkout), and pushed without force:
+when someone else pushed first we fetch, rebuild on the new tip, and retry.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from pulseox_git import auth
+from pulseox_git.errors import (
+    AuthError,
+    BadInputError,
+    CacheError,
+    PulseOxError,
+    PushConflictError,
+    RemoteError,
+)
+
+log = logging.getLogger("pulseox_git")
+T = TypeVar("T")
+
+DEFAULT_URL_TEMPLATE = "https://github.com/{owner}/{repo}.git"
+TRACKING = "refs/remotes/origin/{branch}"
+PENDING_REF = "refs/pulseox/pending"
+MARKER = "pulseox-cache.json"
+COMMITTER = ("pulseox-git", "pulseox-git@users.noreply.github.com")
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
+# Inherited variables that would point git at another repository or config.
+_GIT_ENV_DROP = re.compile(
+    r"^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|"
+    r"COMMON_DIR|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|CURL_VERBOSE|"
+    r"ASKPASS|PREFIX)$|^SSH_ASKPASS$"
+)
+_RACE = ("fetch first", "non-fast-forward", "cannot lock ref", "failed to update ref",
+         "stale info", "incorrect old value", "reference already exists")
+_AUTH = ("authentication failed", "could not read username", "could not read password",
+         "http 401", "http 403", "the requested url returned error: 401",
+         "the requested url returned error: 403", "permission denied", "access denied")
+_KINDS = {"040000": "a folder", "120000": "a symlink"}
+_CORRUPT = ("bad object", "corrupt", "object file", "unable to read", "not a git repository",
+            "missing blob", "missing tree", "did not send all necessary objects", "bad pack")
+_UNREACHABLE = ("could not resolve", "failed to connect", "couldn't connect", "connection refused",
+                "timed out", "timeout", "connection reset", "empty reply", "recv failure",
+                "unable to access", "does not appear to be a git repository",
+                "could not read from remote", "the remote end hung up", "operation too slow",
+                "ssl", "http 5", "returned error: 5", "rpc failed", "early eof")
+
+
+class UnreachableError(RemoteError):
+    """The remote could not be reached at all (a transport problem, not a refusal)."""
+
+
+class CacheLockedError(PulseOxError):
+    """Another process held the cache lock for too long."""
+
+
+class GitMissingError(UnreachableError):
+    """No git executable on PATH."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one commit should write: files by path, and the commit message."""
+
+    files: dict[str, bytes]
+    message: str
+    when: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Published:
+    """The outcome of `GitStore.publish`."""
+
+    sha: str | None
+    parent: str | None
+    created: tuple[str, ...]
+    changed: tuple[str, ...]
+    attempts: int
+    dry_run: bool
+    message: str
+
+
+def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
+    """The git URL for owner/repo: `remote` (a URL, or a template with {owner} and
+    {repo}), else the template in $PULSEOX_GIT_REMOTE, else GitHub."""
+    for label, value in (("owner", owner), ("repo", repo)):
+        if not value or not _NAME.match(value) or (value.endswith(".git") and label == "owner"):
+            raise BadInputError(f"bad {label} {value!r}: use letters, digits, '.', '_' or '-'")
+    template = remote or os.environ.get("PULSEOX_GIT_REMOTE") or DEFAULT_URL_TEMPLATE
+    if not remote and ("{owner}" not in template or "{repo}" not in template):
+        raise BadInputError(f"PULSEOX_GIT_REMOTE {template!r} needs {{owner}} and {{repo}}")
+    url = template.replace("{owner}", owner).replace("{repo}", repo)
+    clean, stripped = auth.clean_remote_url(url)
+    if stripped:
+        log.warning("warning: dropped the credentials written into the remote URL %s; "
+                    "pass a token with --token or PULSEOX_TOKEN instead", clean)
+    return clean
+
+
+def check_branch(branch: str) -> str:
+    if not _BRANCH.match(branch) or ".." in branch or branch.endswith((".lock", "/", ".")):
+        raise BadInputError(f"bad branch name {branch!r}")
+    return branch
+
+
+def default_cache_dir() -> Path:
+    """$PULSEOX_GIT_CACHE, else $XDG_CACHE_HOME/pulseox-git, else ~/.cache/pulseox-git."""
+    if os.environ.get("PULSEOX_GIT_CACHE"):
+        return Path(os.environ["PULSEOX_GIT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pulseox-git"
+
+
+def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The inherited environment without variables that redirect git, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not _GIT_ENV_DROP.match(k)}
+    env.update({"GIT_TRACE_REDACT": "1", "LC_ALL": "C", "GIT_CONFIG_NOSYSTEM": "1"})
+    env.update(extra or {})
+    return env
+
+
+def classify_failure(url: str, what: str, stderr: str) -> RemoteError:
+    """Turn git's stderr about the remote into the right error, with no secrets."""
+    text = stderr.lower()
+    detail = auth.redact(stderr.strip().splitlines()[-1] if stderr.strip() else "no output")
+    if any(marker in text for marker in _AUTH):
+        return AuthError(f"authentication failed for {url} while trying to {what}")
+    if any(marker in text for marker in _UNREACHABLE):
+        return UnreachableError(f"cannot {what} {url}: {detail}")
+    return RemoteError(f"could not {what} {url}: {detail}")
+
+
+class GitStore:
+    """A cached bare clone of one remote branch, and the commits we push to it."""
+
+    def __init__(self, url: str, branch: str = "main", token: str | None = None,
+                 cache_dir: str | os.PathLike | None = None, timeout: float | None = None,
+                 push_attempts: int | None = None) -> None:
+        self.url = url
+        self.branch = check_branch(branch)
+        self.token = token
+        self.cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.timeout = timeout or float(os.environ.get("PULSEOX_GIT_TIMEOUT", "120"))
+        self.push_attempts = push_attempts or int(os.environ.get("PULSEOX_PUSH_ATTEMPTS", "30"))
+        digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+        parts = urlsplit(url)
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{parts.hostname or ''}{parts.path}")[-60:]
+        self.path = self.cache_root / "repos" / f"{slug.strip('_.') or 'repo'}-{digest}"
+        self.tracking = TRACKING.format(branch=self.branch)
+        self._env = git_env(auth.git_auth_env(token, url))
+        self._locked = False
+
+    # -- running git ---------------------------------------------------------
+
+    def git(self, *args: str, input: bytes | None = None, check: bool = True,
+            cwd: Path | None = None, remote: bool = False) -> subprocess.CompletedProcess:
+        """Run one git command in the cache; errors carry redacted stderr only."""
+        cmd = ["git", "--literal-pathspecs", *args]
+        try:
+            proc = subprocess.run(cmd, cwd=cwd or self.path, env=self._env, input=input,
+                                  capture_output=True, timeout=self.timeout)
+        except FileNotFoundError:
+            raise GitMissingError("git is not installed or not on PATH") from None
+        except subprocess.TimeoutExpired:
+            what = f"git {args[0]}"
+            error = UnreachableError if remote else CacheError
+            raise error(f"{what} for {self.url} timed out after {self.timeout:g}s") from None
+        if check and proc.returncode != 0:
+            stderr = proc.stderr.decode("utf-8", "replace")
+            if remote:
+                raise classify_failure(self.url, args[0], stderr)
+            raise CacheError(f"git {args[0]} failed in the cache {self.path}: "
+                             f"{auth.redact(stderr.strip())}")
+        return proc
+
+    # -- the cache -----------------------------------------------------------
+
+    @contextmanager
+    def locked(self) -> Iterator[GitStore]:
+        """Hold the cache's exclusive lock; re-entrant within this object."""
+        if self._locked:
+            yield self
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        wait = float(os.environ.get("PULSEOX_LOCK_TIMEOUT", "600"))
+        with open(lock_path, "a+b") as handle:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise CacheLockedError(f"the cache {self.path} stayed locked for "
+                                         f"{wait:g}s by another process") from None
+                    time.sleep(0.02 + random.random() * 0.05)
+            self._locked = True
+            try:
+                yield self
+            finally:
+                self._locked = False
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _valid(self) -> bool:
+        try:
+            marker = json.loads((self.path / MARKER).read_text())
+        except (OSError, ValueError):
+            return False
+        return marker.get("url") == self.url and (self.path / "objects").is_dir()
+
+    def _create(self) -> None:
+        """Build a new cache in a temporary directory, then move it into place."""
+        log.info("cloning %s into the cache", self.url)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=self.path.parent))
+        try:
+            self.git("init", "--quiet", "--bare", str(tmp), cwd=self.path.parent)
+            for key, value in (("remote.origin.url", self.url), ("gc.autoDetach", "false"),
+                               ("maintenance.autoDetach", "false"), ("core.logAllRefUpdates",
+                                                                     "false")):
+                self.git("config", key, value, cwd=tmp)
+            self.git("config", "remote.origin.fetch",
+                     f"+refs/heads/{self.branch}:{self.tracking}", cwd=tmp)
+            (tmp / MARKER).write_text(json.dumps({"url": self.url}))
+            self._discard(self.path)
+            os.rename(tmp, self.path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _discard(self, path: Path) -> None:
+        if path.exists():
+            trash = Path(tempfile.mkdtemp(prefix=".old-", dir=path.parent))
+            os.rename(path, trash / "repo")
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def _clear_stale_locks(self) -> None:
+        """Git's own lock files can only be stale while we hold our lock."""
+        for lock in [*self.path.glob("*.lock"), *self.path.glob("refs/**/*.lock")]:
+            lock.unlink(missing_ok=True)
+
+    def prepare(self) -> None:
+        """Make sure a trustworthy cache exists (call with the lock held)."""
+        if not self._valid():
+            if self.path.exists():
+                log.info("rebuilding the cache %s: it is incomplete or for another remote",
+                         self.path)
+            self._create()
+        self._clear_stale_locks()
+        for leftover in self.path.parent.glob(".old-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    def rebuild(self) -> None:
+        log.info("rebuilding the damaged cache %s", self.path)
+        self._discard(self.path)
+        self._create()
+
+    def fetch(self) -> str | None:
+        """Bring the tracking ref up to the remote branch; the tip, or None if empty."""
+        proc = self.git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "origin",
+                        f"+refs/heads/{self.branch}:{self.tracking}", check=False, remote=True)
+        if proc.returncode != 0:
+            stderr = proc.stderr.decode("utf-8", "replace")
+            if any(marker in stderr.lower() for marker in _CORRUPT):
+                raise CacheError(f"the cache {self.path} is damaged: {auth.redact(stderr)}")
+            if "couldn't find remote ref" not in stderr.lower():
+                raise classify_failure(self.url, "fetch from", stderr)
+            self.git("update-ref", "-d", self.tracking)  # the branch is gone or never was
+            return None
+        return self.tip()
+
+    def tip(self) -> str | None:
+        proc = self.git("rev-parse", "--verify", "--quiet", f"{self.tracking}^{{commit}}",
+                        check=False)
+        return proc.stdout.decode().strip() or None
+
+    def run(self, work: Callable[[str | None], T]) -> T:
+        """Lock, make the cache trustworthy, fetch, then `work(tip)`.
+
+        A cache that fails locally (damaged objects, half-written files) is
+        rebuilt once and the work retried; remote failures are raised as is.
+        """
+        with self.locked():
+            for attempt in (1, 2):
+                try:
+                    self.prepare()
+                    return work(self.fetch())
+                except CacheError:
+                    if attempt == 2:
+                        raise
+                    self.rebuild()
+        raise AssertionError("unreachable")
+
+    # -- reading -------------------------------------------------------------
+
+    def entries(self, rev: str | None, paths: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Mode and object id of each path and each of its parent folders at `rev`."""
+        if rev is None:
+            return {}
+        proc = self.git("ls-tree", "-t", "-z", rev, "--", *paths)
+        found: dict[str, tuple[str, str]] = {}
+        for record in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+            if record:
+                meta, path = record.split("\t", 1)
+                mode, _type, oid = meta.split()
+                found[path] = (mode, oid)
+        return found
+
+    def read_files(self, rev: str | None, paths: Sequence[str]) -> dict[str, bytes]:
+        """The contents of the regular files among `paths` at `rev`; one git process."""
+        entries = self.entries(rev, paths) if paths else {}
+        wanted = [p for p in paths if entries.get(p, ("",))[0].startswith("100")]
+        if not wanted:
+            return {}
+        request = b"".join(entries[p][1].encode() + b"\n" for p in wanted)
+        out = self.git("cat-file", "--batch", input=request).stdout
+        files: dict[str, bytes] = {}
+        pos = 0
+        for path in wanted:
+            header_end = out.index(b"\n", pos)
+            size = int(out[pos:header_end].split()[2])
+            files[path] = out[header_end + 1 : header_end + 1 + size]
+            pos = header_end + 2 + size
+        return files
+
+    # -- writing -------------------------------------------------------------
+
+    def confine(self, tip: str | None, paths: Sequence[str]) -> set[str]:
+        """Refuse paths that land on a folder, a symlink or a submodule, or go
+        through a file or symlink; return the paths that already exist."""
+        existing = set()
+        prefixes = {page.rsplit("/", i)[0] for page in paths for i in range(page.count("/") + 1)}
+        for path, (mode, _oid) in self.entries(tip, sorted(prefixes)).items():
+            for page in paths:
+                if page == path:
+                    if mode not in ("100644", "100755"):
+                        kind = _KINDS.get(mode, "a submodule")
+                        raise BadInputError(f"page path {page!r} is {kind} in the repository")
+                    existing.add(page)
+                elif page.startswith(path + "/") and mode != "040000":
+                    kind = "a symlink" if mode == "120000" else "not a folder"
+                    raise BadInputError(f"page path {page!r} goes through {path!r}, "
+                                        f"which is {kind} in the repository")
+        return existing
+
+    def commit(self, parent: str | None, change: Change) -> str:
+        """Write `change` as one commit on `parent` with one fast-import process."""
+        stamp = f"{int(change.when.timestamp())} +0000"
+        name = os.environ.get("GIT_COMMITTER_NAME", COMMITTER[0])
+        email = os.environ.get("GIT_COMMITTER_EMAIL", COMMITTER[1])
+        message = change.message.encode()
+        chunks = [
+            f"commit {PENDING_REF}\nmark :1\n".encode(),
+            f"author {name} <{email}> {stamp}\ncommitter {name} <{email}> {stamp}\n".encode(),
+            f"data {len(message)}\n".encode(), message, b"\n",
+        ]
+        if parent:
+            chunks.append(f"from {parent}\n".encode())
+        for path, data in change.files.items():
+            chunks += [b"M 100644 inline ", _quote(path), f"\ndata {len(data)}\n".encode(),
+                       data, b"\n"]
+        chunks.append(b"\nget-mark :1\ndone\n")
+        proc = self.git("fast-import", "--quiet", "--force", "--done", input=b"".join(chunks))
+        return proc.stdout.decode().split()[-1]
+
+    def push(self, sha: str) -> bool:
+        """Push `sha` to the branch without force; False when someone pushed first."""
+        proc = self.git("push", "--porcelain", "--quiet", "origin",
+                        f"{sha}:refs/heads/{self.branch}", check=False, remote=True)
+        if proc.returncode == 0:
+            self.git("update-ref", self.tracking, sha)
+            return True
+        out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+        if any(marker in out for marker in _RACE):
+            return False
+        rejected = re.search(r"\[remote rejected\][^\n]*", out)
+        if rejected:
+            raise RemoteError(f"the remote {self.url} refused the push: "
+                              f"{auth.redact(rejected.group(0))}")
+        raise classify_failure(self.url, "push to", proc.stderr.decode("utf-8", "replace"))
+
+    def publish(self, make_change: Callable[[GitStore, str | None], Change],
+                dry_run: bool = False) -> Published:
+        """Fetch, build a commit on the tip, push; on a race do it all again.
+
+        `make_change(store, tip)` is called once per attempt, so what it
+        writes always reflects the tip it is committed on.
+        """
+        delay = 0.05
+        for attempt in range(1, self.push_attempts + 1):
+
+            def build_and_push(tip: str | None, attempt: int = attempt) -> Published | None:
+                change = make_change(self, tip)
+                existing = self.confine(tip, list(change.files))
+                sha = self.commit(tip, change)
+                created = tuple(p for p in change.files if p not in existing)
+                changed = tuple(p for p in change.files if p in existing)
+                result = Published(sha, tip, created, changed, attempt, dry_run, change.message)
+                return result if dry_run or self.push(sha) else None
+
+            result = self.run(build_and_push)
+            if result:
+                return result
+            log.info("the remote moved while we pushed; retrying (attempt %d)", attempt + 1)
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 2.0)
+        raise PushConflictError(f"gave up pushing to {self.url} after {self.push_attempts} "
+                                "attempts: others kept pushing first; nothing was lost remotely, "
+                                "run the command again")
+
+
+def _quote(path: str) -> bytes:
+    """A fast-import path, C-quoted so any character is safe."""
+    escaped = path.replace("\\", "\\\\").replace('"', '\\"')
+    return b'"' + escaped.encode("utf-8", "surrogateescape") + b'"'
+
+
+__all__ = ["Change", "GitStore", "Published", "PulseOxError", "UnreachableError", "remote_url"]
