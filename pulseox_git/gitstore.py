@@ -59,6 +59,7 @@ _RACE = ("fetch first", "non-fast-forward", "cannot lock ref", "failed to update
 _AUTH = ("authentication failed", "could not read username", "could not read password",
          "http 401", "http 403", "the requested url returned error: 401",
          "the requested url returned error: 403", "permission denied", "access denied")
+TREE_MODE = "040000"
 _KINDS = {"040000": "a folder", "120000": "a symlink"}
 _CORRUPT = ("bad object", "corrupt", "object file", "unable to read", "not a git repository",
             "missing blob", "missing tree", "did not send all necessary objects", "bad pack")
@@ -352,19 +353,24 @@ class GitStore:
     def confine(self, tip: str | None, paths: Sequence[str]) -> set[str]:
         """Refuse paths that land on a folder, a symlink or a submodule, or go
         through a file or symlink; return the paths that already exist."""
-        existing = set()
         prefixes = {page.rsplit("/", i)[0] for page in paths for i in range(page.count("/") + 1)}
-        for path, (mode, _oid) in self.entries(tip, sorted(prefixes)).items():
-            for page in paths:
-                if page == path:
-                    if mode not in ("100644", "100755"):
-                        kind = _KINDS.get(mode, "a submodule")
-                        raise BadInputError(f"page path {page!r} is {kind} in the repository")
-                    existing.add(page)
-                elif page.startswith(path + "/") and mode != "040000":
+        entries = self.entries(tip, sorted(prefixes))
+        existing = set()
+        for page in paths:
+            parts = page.split("/")
+            for depth in range(1, len(parts)):
+                parent = "/".join(parts[:depth])
+                mode = entries.get(parent, (TREE_MODE,))[0]
+                if mode != TREE_MODE:
                     kind = "a symlink" if mode == "120000" else "not a folder"
-                    raise BadInputError(f"page path {page!r} goes through {path!r}, "
+                    raise BadInputError(f"page path {page!r} goes through {parent!r}, "
                                         f"which is {kind} in the repository")
+            if page in entries:
+                mode = entries[page][0]
+                if mode not in ("100644", "100755"):
+                    kind = _KINDS.get(mode, "a submodule")
+                    raise BadInputError(f"page path {page!r} is {kind} in the repository")
+                existing.add(page)
         return existing
 
     def commit(self, parent: str | None, change: Change) -> str:

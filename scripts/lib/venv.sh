@@ -1,7 +1,8 @@
 # Sourced by the scripts: make (once) and activate .venv with the project installed.
-# ensure_venv [EXTRA]: reinstalls only when pyproject.toml changed since the last install.
+# Installs the package with its test extra; reinstalls only when pyproject.toml or
+# requirements.lock changed since the last install.
 ensure_venv() {
-  local extra="${1:-}" venv="$root/.venv" stamp want
+  local extra="test" venv="$root/.venv" stamp want
   want="$( { cat "$root/pyproject.toml"; cat "$root/requirements.lock" 2>/dev/null || true; } | sha256sum | cut -c1-16)-$extra"
   stamp="$venv/.pulseox-installed"
   if [ ! -x "$venv/bin/python" ]; then

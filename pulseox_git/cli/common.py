@@ -1,8 +1,4 @@
-"""The `pulseox-git` command: parse options, call the library, map errors to exit codes.
-
-Only typer is imported at start-up; everything else loads inside the command
-that needs it, so `pulseox-git --version` stays fast.
-"""
+"""Options and helpers shared by the CLI commands."""
 
 from __future__ import annotations
 
@@ -12,14 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from pulseox_git import __version__
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Post job status pages to git and watch them from a dashboard.")
-client_app = typer.Typer(no_args_is_help=True, help="The original pulseox's spelling: "
-                         "`client post` is `post`.")
-app.add_typer(client_app, name="client")
 
 _state = {"verbose": False}
 
@@ -42,20 +30,6 @@ Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show details of 
 Report = Annotated[str, typer.Option("--report", help="GOOD or BAD.")]
 Note = Annotated[str, typer.Option("--note", help="One line shown on the dashboard.")]
 MaxBytes = Annotated[int, typer.Option("--max-page-bytes", help="Largest page accepted.")]
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"pulseox-git {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-) -> None:
-    """Post job status pages to git and watch them from a dashboard."""
 
 
 def setup_logging(verbose: bool) -> None:
@@ -115,65 +89,6 @@ def print_result(result) -> None:
                f"({len(result.created)} created, {len(result.changed)} updated)")
 
 
-@app.command()
-def post(
-    owner: Owner, repo: Repo,
-    path: Annotated[str, typer.Option("--path", help="Page path in the repository.")],
-    report: Report = "GOOD", note: Note = "",
-    content: Annotated[str | None, typer.Option(
-        "--content", help="Page content; '-' reads stdin.")] = None,
-    content_file: Annotated[Path | None, typer.Option(
-        "--content-file", help="Read page content from this file.")] = None,
-    remote: Remote = None, branch: Branch = "main", token: Token = None,
-    cache_dir: CacheDir = None, dry_run: DryRun = False, message: Message = None,
-    max_page_bytes: MaxBytes = 1024 * 1024, verbose: Verbose = False,
-) -> None:
-    """Post one page (content plus a report footer) as one commit."""
-    setup_logging(verbose)
-    client = make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes)
-    from pulseox_git.page import Page
-
-    page = Page(path, read_content(content, content_file), report, note)
-    print_result(client.post_many(owner, repo, [page], message))
-
-
-client_app.command("post", help="Alias of `pulseox-git post`.")(post)
-
-
-@app.command()
-def batch(
-    owner: Owner, repo: Repo,
-    manifest: Annotated[Path, typer.Argument(help="TOML file of [[page]] tables.")],
-    remote: Remote = None, branch: Branch = "main", token: Token = None,
-    cache_dir: CacheDir = None, dry_run: DryRun = False, message: Message = None,
-    max_page_bytes: MaxBytes = 1024 * 1024, verbose: Verbose = False,
-) -> None:
-    """Post every page of a manifest in ONE commit."""
-    setup_logging(verbose)
-    from pulseox_git.manifest import load_manifest
-
-    client = make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes)
-    pages = load_manifest(manifest)
-    if len(pages) >= 100:
-        logging.getLogger("pulseox_git").info("posting %d pages in one commit", len(pages))
-    print_result(client.post_many(owner, repo, pages, message))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code instead of raising (testable)."""
-    import click
-
-    try:
-        code = app(args=argv, prog_name="pulseox-git", standalone_mode=False)
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
-    except click.exceptions.Abort:
-        typer.echo("aborted", err=True)
-        return 130
-    except Exception as err:  # the one place that turns exceptions into exit codes
-        return report_error(err)
-    return code if isinstance(code, int) else 0
 
 
 def report_error(err: Exception) -> int:

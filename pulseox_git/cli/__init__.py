@@ -1,0 +1,57 @@
+"""The `pulseox-git` command: parse options, call the library, map errors to exit codes.
+
+Only typer is imported at start-up; everything else loads inside the command
+that needs it, so `pulseox-git --version` stays fast. Each command group lives
+in its own module and is registered here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pulseox_git import __version__
+from pulseox_git.cli import post
+from pulseox_git.cli.common import report_error
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Post job status pages to git and watch them from a dashboard.")
+app.command()(post.post)
+app.command()(post.batch)
+
+client_app = typer.Typer(no_args_is_help=True,
+                         help="The original pulseox's spelling: `client post` is `post`.")
+client_app.command("post", help="Alias of `pulseox-git post`.")(post.post)
+app.add_typer(client_app, name="client")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pulseox-git {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Post job status pages to git and watch them from a dashboard."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code instead of raising (testable)."""
+    import click
+
+    try:
+        code = app(args=argv, prog_name="pulseox-git", standalone_mode=False)
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except Exception as err:  # the one place that turns exceptions into exit codes
+        return report_error(err)
+    return code if isinstance(code, int) else 0
