@@ -29,8 +29,8 @@ def test_right_token_lands_and_is_stored_nowhere(http, http_repo, cli, cache_dir
     owner, repo, bare = http_repo
     http.set(token=TOKEN)
     monkeypatch.setenv("PULSEOX_TOKEN", TOKEN)
-    code, out, err = cli("post", "--owner", owner, "--repo", repo, "--remote", http.url(owner, repo),
-                         "--path", "a.md", "--content", "hello")
+    code, out, err = cli("post", "--owner", owner, "--repo", repo,
+                         "--remote", http.url(owner, repo), "--path", "a.md", "--content", "hello")
     assert code == 0, err
     assert log(bare) == ["pulseox: a.md GOOD"]
     assert not leaks(out + err) and files_leak(cache_dir) == []
@@ -41,8 +41,8 @@ def test_wrong_token_fails_clearly_and_lands_nothing(http, http_repo, cli, monke
     owner, repo, bare = http_repo
     http.set(token=TOKEN)
     monkeypatch.setenv("PULSEOX_TOKEN", "wrong-" + TOKEN)
-    code, out, err = cli("post", "--owner", owner, "--repo", repo, "--remote", http.url(owner, repo),
-                         "--path", "a.md", "--content", "hello")
+    code, out, err = cli("post", "--owner", owner, "--repo", repo,
+                         "--remote", http.url(owner, repo), "--path", "a.md", "--content", "hello")
     assert code == 1
     assert f"authentication failed for {http.url(owner, repo)}" in err
     assert "Traceback" not in err and "wrong-" not in err + out
