@@ -197,6 +197,32 @@ class GitStore:
                              f"{auth.redact(stderr.strip())}")
         return proc
 
+    def stream(self, *args: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+        """Run one git command and yield its stdout in chunks, for long outputs."""
+        cmd = ["git", "--literal-pathspecs", *args]
+        # stderr goes to a file, so a chatty git can never block on a full pipe
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
+        try:
+            proc = subprocess.Popen(cmd, cwd=self.path, env=self._env, stdout=subprocess.PIPE,
+                                    stderr=errors)
+        except FileNotFoundError:
+            errors.close()
+            raise GitMissingError("git is not installed or not on PATH") from None
+        try:
+            while data := proc.stdout.read(chunk):  # type: ignore[union-attr]
+                yield data
+            if proc.wait(timeout=self.timeout) != 0:
+                errors.seek(0)
+                stderr = errors.read().decode("utf-8", "replace")
+                raise CacheError(f"git {args[0]} failed in the cache {self.path}: "
+                                 f"{auth.redact(stderr.strip())}")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()  # type: ignore[union-attr]
+            errors.close()
+
     # -- the cache -----------------------------------------------------------
 
     @contextmanager
