@@ -374,6 +374,12 @@ class GitStore:
             pos = header_end + 2 + size
         return files
 
+    def history(self, tip: str | None, paths: Sequence[str]) -> dict[str, list]:
+        """Every report of each path reachable from `tip`, newest first (one git log)."""
+        from pulseox_git.history import read_history
+
+        return read_history(self, tip, paths)
+
     # -- writing -------------------------------------------------------------
 
     def confine(self, tip: str | None, paths: Sequence[str]) -> set[str]:
