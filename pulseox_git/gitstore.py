@@ -146,7 +146,9 @@ def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def classify_failure(url: str, what: str, stderr: str) -> RemoteError:
     """Turn git's stderr about the remote into the right error, with no secrets."""
     text = stderr.lower()
-    detail = auth.redact(stderr.strip().splitlines()[-1] if stderr.strip() else "no output")
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    fatal = [line.split(":", 1)[1].strip() for line in lines if line.startswith("fatal:")]
+    detail = auth.redact((fatal or lines or ["no output from git"])[0])
     if any(marker in text for marker in _AUTH):
         return AuthError(f"authentication failed for {url} while trying to {what}")
     if any(marker in text for marker in _UNREACHABLE):
