@@ -63,6 +63,8 @@ def read_content(content: str | None, content_file: Path | None) -> str | bytes:
     if (content is None) == (content_file is None):
         raise BadInputError("give exactly one of --content and --content-file")
     if content == "-":
+        if sys.stdin.isatty():  # never wait for a person to type: this runs in CI
+            raise BadInputError("--content - reads stdin, but stdin is a terminal")
         return sys.stdin.buffer.read()
     if content_file is not None:
         try:
