@@ -267,13 +267,15 @@ class GitStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=self.path.parent))
         try:
-            self.git("init", "--quiet", "--bare", str(tmp), cwd=self.path.parent)
-            for key, value in (("remote.origin.url", self.url), ("gc.autoDetach", "false"),
-                               ("maintenance.autoDetach", "false"), ("core.logAllRefUpdates",
-                                                                     "false")):
-                self.git("config", key, value, cwd=tmp)
-            self.git("config", "remote.origin.fetch",
-                     f"+refs/heads/{self.branch}:{self.tracking}", cwd=tmp)
+            from git import Repo  # GitPython writes the config in-process: no git per key
+
+            with Repo.init(tmp, bare=True) as repo, repo.config_writer() as config:
+                config.set_value('remote "origin"', "url", self.url)
+                config.set_value('remote "origin"', "fetch",
+                                 f"+refs/heads/{self.branch}:{self.tracking}")
+                config.set_value("gc", "autoDetach", "false")  # no gc after we unlock
+                config.set_value("maintenance", "autoDetach", "false")
+                config.set_value("core", "logAllRefUpdates", "false")
             (tmp / MARKER).write_text(json.dumps({"url": self.url}))
             self._discard(self.path)
             os.rename(tmp, self.path)
