@@ -12,7 +12,13 @@ from pulseox_git.errors import BadInputError
 REPORTS = ("GOOD", "BAD")
 DEFAULT_MAX_PAGE_BYTES = 1024 * 1024
 _HEADER = re.compile(r"^[#*]+[ \t]+Metadata[ \t]*$", re.MULTILINE)
-_FIELD = re.compile(r"^[-+][ \t]+([A-Za-z_]+)[ \t]*:[ \t]?(.*?)[ \t]*$")
+# The value keeps trailing blanks, so a note round-trips exactly; `parse` strips
+# the other fields.
+_FIELD = re.compile(r"^[-+][ \t]+([A-Za-z_]+)[ \t]*:[ \t]?(.*)$")
+# Characters git ignores in a path on HFS+, so ".git\u200c" is ".git" there.
+_HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
+# Line breaks that str.splitlines honours besides \n and \r.
+_LINE_BREAKS = "\x85\u2028\u2029"
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def parse(text: str) -> Footer:
             return Footer(content=content, problem=f"unparseable footer line {line.strip()!r}")
         fields[match.group(1).lower()] = match.group(2)
     note = fields.get("note", "")
-    report = fields.get("report")
+    report = fields["report"].strip() if "report" in fields else None
     if report is None:
         return Footer(content=content, note=note, problem="footer has no report")
     if report not in REPORTS:
@@ -99,6 +105,18 @@ def parse_time(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _check_text(what: str, value: object) -> str:
+    """A str that encodes as UTF-8 (no lone surrogates), else BadInputError."""
+    if not isinstance(value, str):
+        raise BadInputError(f"{what} must be text, not {type(value).__name__} {value!r}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInputError(f"{what} {value!r} is not valid Unicode text (lone surrogate)"
+                            ) from None
+    return value
+
+
 def check_report(report: str) -> str:
     if report not in REPORTS:
         raise BadInputError(f"unknown report {report!r}: use GOOD or BAD")
@@ -106,25 +124,33 @@ def check_report(report: str) -> str:
 
 
 def check_note(note: str) -> str:
-    if any((ord(c) < 32 and c != "\t") or c == "\x7f" for c in note):
+    _check_text("note", note)
+    if any((ord(c) < 32 and c != "\t") or c == "\x7f" or c in _LINE_BREAKS for c in note):
         raise BadInputError(f"note {note!r} has a line break or control character")
     return note
 
 
 def check_path(path: str) -> str:
     """A relative POSIX path inside the repository's tree, outside `.git`."""
+    _check_text("page path", path)
     if not path or not path.strip():
         raise BadInputError(f"empty page path {path!r}")
-    if any(ord(c) < 32 or c == "\x7f" for c in path):
+    if any(ord(c) < 32 or c == "\x7f" or c in _LINE_BREAKS for c in path):
         raise BadInputError(f"page path {path!r} has a control character")
     if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or "\\" in path:
         raise BadInputError(f"page path {path!r} must be relative, with forward slashes")
     parts = path.split("/")
     if any(part in ("", ".", "..") for part in parts):
         raise BadInputError(f"page path {path!r} must not hold '', '.' or '..' segments")
-    if any(part.lower() == ".git" for part in parts):
+    if any(_is_dotgit(part) for part in parts):
         raise BadInputError(f"page path {path!r} points into .git")
     return path
+
+
+def _is_dotgit(part: str) -> bool:
+    """`.git` as Windows (`.git.`, `git~1`, `.git:x`) or macOS (`.g\u200cit`) may see it."""
+    name = _HFS_IGNORED.sub("", part).split(":", 1)[0].rstrip(". ").lower()
+    return name in (".git", "git~1")
 
 
 def check_content(content: str | bytes, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> str:
@@ -134,6 +160,8 @@ def check_content(content: str | bytes, max_bytes: int = DEFAULT_MAX_PAGE_BYTES)
             content = content.decode("utf-8")
         except UnicodeDecodeError as err:
             raise BadInputError(f"content is not UTF-8 text (byte {err.start})") from None
+    if not isinstance(content, str):
+        raise BadInputError(f"content must be text, not {type(content).__name__} {content!r}")
     if "\0" in content:
         raise BadInputError("content is not text: it holds a NUL byte")
     size = len(content.encode("utf-8", "surrogatepass"))
