@@ -1,0 +1,114 @@
+"""Many writers at once: 8 processes x 25 posts to one remote, nothing lost.
+
+Each writer is a real OS process posting through `PulseOxClient`; they start
+together on a signal file. Writer i posts 25 times to its own 5 pages (post j
+goes to page j % 5), so the last content of every page is known. Afterwards git
+itself is asked: one commit per post (200), every post's trailer exactly once,
+each page holding its writer's last post. The figures (retries, commits/s)
+are printed for the README: `scripts/test tests/test_concurrency.py -s`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fixtures.repos import commit_files, git, show
+from pulseox_git.page import parse, parse_trailers
+
+ROOT = Path(__file__).resolve().parent.parent
+WRITERS, POSTS, PAGES = 8, 25, 5
+
+WORKER = r"""
+import json, os, sys, time
+from pulseox_git.client import PulseOxClient
+writer, posts, pages, go = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+client = PulseOxClient(remote=os.environ["REMOTE"])
+while not os.path.exists(go):
+    time.sleep(0.005)
+for j in range(posts):
+    result = client.post("owner", "repo", f"w{writer}/p{j % pages}.md",
+                         f"writer {writer} post {j}\n", note=f"seq {j}")
+    print(json.dumps({"post": j, "attempts": result.attempts}), flush=True)
+"""
+
+
+def run_writers(url: str, caches: list[Path], tmp: Path, env: dict | None = None) -> dict:
+    """Start the writers together, wait for all; the attempts of every post and the time."""
+    go = tmp / "go"
+    procs = []
+    for i, cache in enumerate(caches):
+        child_env = {**os.environ, "REMOTE": url, "PULSEOX_GIT_CACHE": str(cache),
+                     "PYTHONPATH": str(ROOT), **(env or {})}
+        procs.append(subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(i), str(POSTS), str(PAGES), str(go)],
+            env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    time.sleep(0.5)  # let every interpreter start, so they really race
+    start = time.monotonic()
+    go.touch()
+    attempts = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        attempts += [json.loads(line)["attempts"] for line in out.splitlines()]
+    elapsed = time.monotonic() - start
+    assert len(attempts) == WRITERS * POSTS
+    retries = [a - 1 for a in attempts]
+    return {"retries_median": statistics.median(retries), "retries_max": max(retries),
+            "seconds": round(elapsed, 1), "commits_per_s": round(len(attempts) / elapsed, 1)}
+
+
+def assert_nothing_lost(bare: Path, base: str) -> None:
+    """200 commits on top of `base`, each post's trailer once, every page's last post."""
+    shas = git("rev-list", f"{base}..main", cwd=bare).split()
+    assert len(shas) == WRITERS * POSTS
+    posted = []
+    for message in git("log", "--format=%B%x00", f"{base}..main", cwd=bare).split("\0"):
+        posted += [(p.path, p.note) for p in parse_trailers(message)]
+    expected = [(f"w{i}/p{j % PAGES}.md", f"seq {j}") for i in range(WRITERS)
+                for j in range(POSTS)]
+    assert sorted(posted) == sorted(expected)  # each post exactly once
+    for i in range(WRITERS):
+        for k in range(PAGES):
+            last = max(j for j in range(POSTS) if j % PAGES == k)
+            footer = parse(show(bare, f"w{i}/p{k}.md"))
+            assert (footer.content, footer.note) == (f"writer {i} post {last}\n", f"seq {last}")
+    assert show(bare, "seed.md") == "kept"  # a hand-written file nobody posted survives
+    git("fsck", "--strict", "--no-dangling", cwd=bare)
+
+
+def report(label: str, figures: dict) -> None:
+    print(f"\nRELIABILITY load {label}: {WRITERS} writers x {POSTS} posts, lost 0, "
+          f"retries median {figures['retries_median']} max {figures['retries_max']}, "
+          f"{figures['commits_per_s']} commits/s ({figures['seconds']} s)")
+
+
+@pytest.mark.slow
+def test_writers_with_separate_caches_over_file(bare: Path, tmp_path: Path):
+    base = commit_files(bare, {"seed.md": "kept"})
+    caches = [tmp_path / f"cache{i}" for i in range(WRITERS)]
+    figures = run_writers(f"file://{bare}", caches, tmp_path)
+    assert_nothing_lost(bare, base)
+    assert figures["retries_max"] > 0  # they really raced
+    report("file://, separate caches", figures)
+
+
+@pytest.mark.slow
+def test_writers_sharing_one_cache_over_http(http, http_repo, tmp_path: Path):
+    owner, _repo, bare = http_repo
+    base = commit_files(bare, {"seed.md": "kept"})
+    shared = tmp_path / "shared-cache"
+    figures = run_writers(http.url(owner, "status"), [shared] * WRITERS, tmp_path)
+    assert_nothing_lost(bare, base)
+    # one cache: its lock serialises the writers, so nobody has to retry a push
+    assert figures["retries_max"] == 0
+    leftovers = [p.name for p in (shared / "repos").iterdir() if p.name.startswith(".")]
+    assert leftovers == []  # no half-made or discarded clones left behind
+    report("smart HTTP, one shared cache", figures)
