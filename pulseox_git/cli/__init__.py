@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from pulseox_git import __version__
-from pulseox_git.cli import post
+from pulseox_git.cli import dashboard, post
 from pulseox_git.cli.common import report_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -24,6 +24,7 @@ client_app = typer.Typer(no_args_is_help=True,
                          help="The original pulseox's spelling: `client post` is `post`.")
 client_app.command("post", help="Alias of `pulseox-git post`.")(post.post)
 app.add_typer(client_app, name="client")
+dashboard.register(app)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,108 @@
+"""Schedules: durations (`90s`, `10m`, `2h`, `1d`, `1w`) and 5-field cron strings.
+
+Pure functions; the current time is always passed in, so tests never sleep.
+A page is late when `now` is past its deadline: for a duration, `updated +
+schedule + grace`; for cron, the first scheduled time after `updated`, plus
+grace. Exactly at the deadline it is still on time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from pulseox_git.errors import BadInputError
+
+Schedule = timedelta | str  # a positive duration, or a validated 5-field cron string
+UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION = re.compile(r"^(?:\d+[wdhms])+$")
+_PART = re.compile(r"(\d+)([wdhms])")
+
+
+def parse_duration(text: str, what: str = "duration") -> timedelta:
+    """`90s`, `10m`, `2h`, `1d`, `1w` or a sum such as `1h30m`."""
+    value = text.strip().lower() if isinstance(text, str) else text
+    if not isinstance(value, str) or not _DURATION.match(value):
+        raise BadInputError(f"bad {what} {text!r}: use a number and a unit, like 90s, 10m, "
+                            "2h, 1d or 1w")
+    return timedelta(seconds=sum(int(n) * UNITS[unit] for n, unit in _PART.findall(value)))
+
+
+def format_duration(delta: timedelta) -> str:
+    """The shortest spelling `parse_duration` reads back: 5400s -> `1h30m`."""
+    seconds = int(delta.total_seconds())
+    if seconds == 0:
+        return "0s"
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    parts = []
+    for unit, size in UNITS.items():
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return sign + "".join(parts)
+
+
+def check_cron(expr: str) -> str:
+    """A 5-field cron string (minute hour day month weekday), or BadInputError."""
+    from croniter import croniter
+
+    fields = expr.split()
+    if len(fields) != 5 or not croniter.is_valid(" ".join(fields)):
+        raise BadInputError(f"bad cron schedule {expr!r}: use 5 fields, minute hour "
+                            "day-of-month month day-of-week, like '0 9 * * 1'")
+    return " ".join(fields)
+
+
+def parse_schedule(value: Schedule) -> Schedule:
+    """A positive timedelta (from a timedelta or a duration string) or a cron string."""
+    if isinstance(value, timedelta):
+        delta = value
+    elif isinstance(value, str) and _DURATION.match(value.strip().lower()):
+        delta = parse_duration(value, "schedule")
+    elif isinstance(value, str) and len(value.split()) >= 2:
+        return check_cron(value)
+    else:
+        raise BadInputError(f"bad schedule {value!r}: use a duration like 10m, 2h or 1d, "
+                            "or a 5-field cron string like '*/10 * * * *'")
+    if delta <= timedelta(0):
+        raise BadInputError(f"bad schedule {format_duration(delta)!r}: it must be longer "
+                            "than zero")
+    return delta
+
+
+def parse_grace(value: timedelta | str | None) -> timedelta | None:
+    """None (no grace), or a duration that is zero or more."""
+    if value is None:
+        return None
+    delta = value if isinstance(value, timedelta) else parse_duration(value, "grace period")
+    if not isinstance(delta, timedelta) or delta < timedelta(0):
+        shown = format_duration(delta) if isinstance(delta, timedelta) else delta
+        raise BadInputError(f"bad grace period {shown!r}: it must not be negative")
+    return delta
+
+
+def describe(schedule: Schedule) -> str:
+    """How a schedule is written in the spec file and the CLI."""
+    return format_duration(schedule) if isinstance(schedule, timedelta) else schedule
+
+
+def deadline(schedule: Schedule, updated: datetime, grace: timedelta | None = None,
+             zone: tzinfo = UTC) -> datetime:
+    """The last moment a page updated at `updated` is still on time.
+
+    Cron fields are read in `zone` (the dashboard's time zone), so `0 9 * * 1`
+    means 9:00 there.
+    """
+    grace = grace or timedelta(0)
+    if isinstance(schedule, timedelta):
+        return updated + schedule + grace
+    from croniter import croniter
+
+    due = croniter(schedule, updated.astimezone(zone)).get_next(datetime)
+    return due + grace
+
+
+def is_late(schedule: Schedule, updated: datetime, now: datetime,
+            grace: timedelta | None = None, zone: tzinfo = UTC) -> bool:
+    """True when `now` is past the deadline of a page last updated at `updated`."""
+    return now > deadline(schedule, updated, grace, zone)
