@@ -161,7 +161,7 @@ class GitStore:
 
     def __init__(self, url: str, branch: str = "main", token: str | None = None,
                  cache_dir: str | os.PathLike | None = None, timeout: float | None = None,
-                 push_attempts: int | None = None) -> None:
+                 push_attempts: int | None = None, blobless: bool | None = None) -> None:
         self.url = url
         self.branch = check_branch(branch)
         self.token = token
@@ -175,6 +175,9 @@ class GitStore:
         self.tracking = TRACKING.format(branch=self.branch)
         self._env = git_env(auth.git_auth_env(token, url))
         self._locked = False
+        # a partial clone without old blobs: history reads need only trees and trailers
+        self.blobless = (os.environ.get("PULSEOX_GIT_BLOBLESS", "") in ("1", "true")
+                         if blobless is None else blobless)
 
     # -- running git ---------------------------------------------------------
 
@@ -276,6 +279,9 @@ class GitStore:
                 config.set_value("gc", "autoDetach", "false")  # no gc after we unlock
                 config.set_value("maintenance", "autoDetach", "false")
                 config.set_value("core", "logAllRefUpdates", "false")
+                if self.blobless:  # fetch trees and commits; blobs only when read
+                    config.set_value('remote "origin"', "promisor", "true")
+                    config.set_value('remote "origin"', "partialclonefilter", "blob:none")
             (tmp / MARKER).write_text(json.dumps({"url": self.url}))
             self._discard(self.path)
             os.rename(tmp, self.path)
@@ -367,6 +373,8 @@ class GitStore:
         wanted = [p for p in paths if entries.get(p, ("",))[0].startswith("100")]
         if not wanted:
             return {}
+        if self.blobless:
+            self.prefetch([entries[p][1] for p in wanted], rev)
         request = b"".join(entries[p][1].encode() + b"\n" for p in wanted)
         out = self.git("cat-file", "--batch", input=request).stdout
         files: dict[str, bytes] = {}
@@ -378,11 +386,32 @@ class GitStore:
             pos = header_end + 2 + size
         return files
 
-    def history(self, tip: str | None, paths: Sequence[str]) -> dict[str, list]:
-        """Every report of each path reachable from `tip`, newest first (one git log)."""
-        from pulseox_git.history import read_history
+    def history(self, tip: str | None, paths: Sequence[str], cache: bool = True
+                ) -> dict[str, list]:
+        """Every report of each path reachable from `tip`, newest first (one git log;
+        with `cache`, only the commits since the last call's tip). Hold the lock."""
+        from pulseox_git.history import cached_history, read_history
 
-        return read_history(self, tip, paths)
+        if not cache:
+            return read_history(self, tip, paths)
+        return cached_history(self, tip, paths)[0]
+
+    def prefetch(self, blobs: Sequence[str], rev: str | None = None) -> None:
+        """In a blobless clone, fetch the `blobs` it lacks in ONE fetch, not one
+        lazy fetch per blob. With `rev`, only those missing from rev's tree."""
+        if not self.blobless or not blobs:
+            return
+        if rev is not None:  # --missing=print lists without fetching
+            out = self.git("rev-list", "--objects", "--no-walk", "--missing=print", rev).stdout
+            missing = {line[1:].strip() for line in out.decode("utf-8", "replace").splitlines()
+                       if line.startswith("?")}
+            blobs = [b for b in blobs if b in missing]
+            if not blobs:
+                return
+        self.git("-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet", "--no-tags",
+                 "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none",
+                 "--stdin", "origin", input="".join(f"{b}\n" for b in blobs).encode(),
+                 remote=True)
 
     # -- writing -------------------------------------------------------------
 

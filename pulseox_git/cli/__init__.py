@@ -12,13 +12,14 @@ from typing import Annotated
 import typer
 
 from pulseox_git import __version__
-from pulseox_git.cli import dashboard, post
+from pulseox_git.cli import dashboard, history, post
 from pulseox_git.cli.common import report_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Post job status pages to git and watch them from a dashboard.")
 app.command()(post.post)
 app.command()(post.batch)
+app.command()(history.history)
 
 client_app = typer.Typer(no_args_is_help=True,
                          help="The original pulseox's spelling: `client post` is `post`.")
@@ -45,12 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising (testable)."""
     import click
 
+    try:  # newer typer raises the exceptions of its own vendored click
+        from typer._click import ClickException as TyperClickException
+    except ImportError:  # pragma: no cover (older typer raises click's own)
+        TyperClickException = click.ClickException
+
     try:
         code = app(args=argv, prog_name="pulseox-git", standalone_mode=False)
-    except click.ClickException as err:
+    except (click.ClickException, TyperClickException) as err:
         err.show()
         return err.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         typer.echo("aborted", err=True)
         return 130
     except Exception as err:  # the one place that turns exceptions into exit codes
