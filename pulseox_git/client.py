@@ -11,6 +11,7 @@ from pathlib import Path
 from pulseox_git import auth
 from pulseox_git.errors import BadInputError
 from pulseox_git.page import DEFAULT_MAX_PAGE_BYTES, Page, check_page, commit_message, render
+from pulseox_git.transport import check_transport
 
 Clock = Callable[[], datetime]
 
@@ -60,18 +61,24 @@ class PulseOxClient:
         self.dry_run = dry_run
         self.max_page_bytes = max_page_bytes
         self.clock = clock
-        self.transport = transport
+        self.transport = check_transport(transport)
         self.api_url = api_url
+        self._stores: dict[tuple[str, str], object] = {}
 
     def __repr__(self) -> str:
         return f"PulseOxClient(remote={self.remote!r}, branch={self.branch!r})"
 
     def store(self, owner: str, repo: str):
-        """The cached clone for owner/repo (see `pulseox_git.gitstore.GitStore`)."""
-        from pulseox_git.gitstore import GitStore, remote_url
+        """The store for owner/repo, by `transport`: the cached clone (`GitStore`),
+        GitHub's REST API (`pulseox_git.rest.ApiStore`), or git falling back to the
+        API (auto). Kept per client, so a fallback is decided once."""
+        from pulseox_git.transport import open_store
 
-        return GitStore(remote_url(owner, repo, self.remote), self.branch, self.token,
-                        self.cache_dir)
+        if (owner, repo) not in self._stores:
+            self._stores[owner, repo] = open_store(
+                owner, repo, transport=self.transport, remote=self.remote, branch=self.branch,
+                token=self.token, cache_dir=self.cache_dir, api_url=self.api_url)
+        return self._stores[owner, repo]
 
     def post(self, owner: str, repo: str, path: str, content: str, report: str = "GOOD",
              note: str = "", message: str | None = None) -> PostResult:
