@@ -115,9 +115,11 @@ class ApiStore:
         return {p: self.blob(found[p][2]) for p in paths
                 if p in found and found[p][0].startswith("100")}
 
-    def history(self, tip: str | None, paths: Sequence[str]) -> dict[str, list]:
+    def history(self, tip: str | None, paths: Sequence[str], cache: bool = True
+                ) -> dict[str, list]:
         """Every report of each path reachable from `tip`, newest first: the commits by
-        path, reports from their trailers, else from the page's footer at that commit."""
+        path, reports from their trailers, else from the page's footer at that commit.
+        (`cache` is accepted for `GitStore`'s signature; nothing is cached on disk.)"""
         from pulseox_git.history import Report
 
         history: dict[str, list[Report]] = {path: [] for path in paths}

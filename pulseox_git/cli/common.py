@@ -30,6 +30,12 @@ Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show details of 
 Report = Annotated[str, typer.Option("--report", help="GOOD or BAD.")]
 Note = Annotated[str, typer.Option("--note", help="One line shown on the dashboard.")]
 MaxBytes = Annotated[int, typer.Option("--max-page-bytes", help="Largest page accepted.")]
+Transport = Annotated[str, typer.Option(
+    "--transport", help="auto: git, falling back to the GitHub REST API only when git is "
+    "missing or cannot reach the remote; git or api to force one.")]
+ApiUrl = Annotated[str | None, typer.Option(
+    "--api-url", help="GitHub REST API base for the api transport; default $PULSEOX_API_URL, "
+    "else https://api.github.com.")]
 
 
 def setup_logging(verbose: bool) -> None:
@@ -49,12 +55,14 @@ def setup_logging(verbose: bool) -> None:
     logger.propagate = False
 
 
-def make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes=None):
+def make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes=None,
+                transport="auto", api_url=None):
     from pulseox_git.client import PulseOxClient
     from pulseox_git.page import DEFAULT_MAX_PAGE_BYTES
 
     return PulseOxClient(token, remote=remote, branch=branch, cache_dir=cache_dir,
-                         dry_run=dry_run, max_page_bytes=max_page_bytes or DEFAULT_MAX_PAGE_BYTES)
+                         dry_run=dry_run, max_page_bytes=max_page_bytes or DEFAULT_MAX_PAGE_BYTES,
+                         transport=transport, api_url=api_url)
 
 
 def read_content(content: str | None, content_file: Path | None) -> str | bytes:

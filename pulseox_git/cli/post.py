@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from pulseox_git.cli.common import (
+    ApiUrl,
     Branch,
     CacheDir,
     DryRun,
@@ -20,6 +21,7 @@ from pulseox_git.cli.common import (
     Repo,
     Report,
     Token,
+    Transport,
     Verbose,
     make_client,
     print_result,
@@ -38,11 +40,13 @@ def post(
         "--content-file", help="Read page content from this file.")] = None,
     remote: Remote = None, branch: Branch = "main", token: Token = None,
     cache_dir: CacheDir = None, dry_run: DryRun = False, message: Message = None,
-    max_page_bytes: MaxBytes = 1024 * 1024, verbose: Verbose = False,
+    max_page_bytes: MaxBytes = 1024 * 1024, transport: Transport = "auto",
+    api_url: ApiUrl = None, verbose: Verbose = False,
 ) -> None:
     """Post one page (content plus a report footer) as one commit."""
     setup_logging(verbose)
-    client = make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes)
+    client = make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes,
+                         transport, api_url)
     from pulseox_git.page import Page
 
     page = Page(path, read_content(content, content_file), report, note)
@@ -54,13 +58,15 @@ def batch(
     manifest: Annotated[Path, typer.Argument(help="TOML file of [[page]] tables.")],
     remote: Remote = None, branch: Branch = "main", token: Token = None,
     cache_dir: CacheDir = None, dry_run: DryRun = False, message: Message = None,
-    max_page_bytes: MaxBytes = 1024 * 1024, verbose: Verbose = False,
+    max_page_bytes: MaxBytes = 1024 * 1024, transport: Transport = "auto",
+    api_url: ApiUrl = None, verbose: Verbose = False,
 ) -> None:
     """Post every page of a manifest in ONE commit."""
     setup_logging(verbose)
     from pulseox_git.manifest import load_manifest
 
-    client = make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes)
+    client = make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes,
+                         transport, api_url)
     pages = load_manifest(manifest)
     if len(pages) >= 100:
         logging.getLogger("pulseox_git").info("posting %d pages in one commit", len(pages))
