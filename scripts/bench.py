@@ -1,0 +1,611 @@
+#!/usr/bin/env python3
+"""Measure pulseox-git against raw git and the original pulseox, in one run.
+
+Everything happens on bare repositories in a temporary folder. Each measure is
+repeated and reported as median and spread (the median absolute deviation);
+the two sides of a comparison are interleaved, so a noisy machine slows both
+alike. Run through `scripts/bench` (which sets up .venv); see --help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pulseox_git.client import PulseOxClient  # noqa: E402
+from pulseox_git.page import Page, commit_message, render  # noqa: E402
+
+ORIGINAL = "pulseox==0.1.5"
+ORIGINAL_EXTRA = "pytz"  # imported by pulseox.specs but not declared by 0.1.5
+ORIGINAL_VENV = ROOT / ".bench" / "pulseox-venv"
+IDENTITY = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+TRACK = "+refs/heads/main:refs/remotes/origin/main"
+LOG_FORMAT = "--format=%x1e%H %ct%n%B"
+# Runs a command, then prints its wall time and the peak RSS of the process tree.
+MEASURED = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
+    "t = time.perf_counter() - t\n"
+    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(t, rss, code)\n"
+)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each part of the run is."""
+
+    batch: tuple[int, ...]
+    batch_reps: int
+    posts: int
+    dash: tuple[tuple[int, int], ...]  # (specs, commits)
+    dash_reps: int
+    startup_reps: int
+    original_reps: int
+
+
+FULL = Sizes((10, 100, 1000), 7, 50, ((100, 1000), (100, 10000), (1000, 1000), (1000, 10000)),
+             5, 15, 3)
+QUICK = Sizes((10, 100, 1000), 3, 20, ((100, 1000), (100, 4000)), 3, 7, 1)
+TINY = Sizes((3, 10), 2, 3, ((5, 20), (5, 40)), 2, 2, 1)
+
+
+# -- small helpers -------------------------------------------------------------
+
+
+def git(*args: str, cwd: Path | None = None, input: bytes | None = None) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True)
+    if proc.returncode:
+        raise RuntimeError(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
+    return proc.stdout.decode()
+
+
+def stats(samples: list[float]) -> dict:
+    """Median and median absolute deviation, in seconds, with the raw samples."""
+    median = statistics.median(samples)
+    spread = statistics.median(abs(s - median) for s in samples)
+    return {"median": median, "spread": spread, "min": min(samples), "max": max(samples),
+            "n": len(samples), "samples": samples}
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def measured(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
+    """Wall time and peak RSS (bytes) of `cmd`, from a fresh parent that reads
+    resource.getrusage(RUSAGE_CHILDREN), so no earlier child counts."""
+    out = subprocess.run([sys.executable, "-c", MEASURED, *cmd], env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    if out[2] != "0":
+        raise RuntimeError(f"{' '.join(cmd)} exited {out[2]}")
+    return float(out[0]), int(out[1]) * 1024
+
+
+def fast_import_commit(ref: str, files: dict[str, bytes], message: str, when: int,
+                       parent: str | None = None) -> bytes:
+    """One fast-import commit that writes `files` on `ref`."""
+    msg = message.encode()
+    chunks = [f"commit {ref}\n".encode(),
+              f"committer Bench <bench@example.invalid> {when} +0000\n".encode(),
+              f"data {len(msg)}\n".encode(), msg, b"\n"]
+    if parent:
+        chunks.append(f"from {parent}\n".encode())
+    for path, data in files.items():
+        chunks += [f"M 100644 inline {path}\ndata {len(data)}\n".encode(), data, b"\n"]
+    return b"".join(chunks) + b"\n"
+
+
+def make_remote(path: Path, stream: bytes = b"") -> Path:
+    """A bare repository with one first commit, plus whatever `stream` adds."""
+    git("init", "--quiet", "--bare", "--initial-branch=main", str(path))
+    first = fast_import_commit("refs/heads/main", {"README.md": b"bench\n"}, "start",
+                               int(time.time()) - 86400 * 30)
+    git("fast-import", "--quiet", cwd=path, input=first + stream)
+    return path
+
+
+def raw_clone(remote: Path, path: Path) -> Path:
+    """A bare repository that fetches `remote`, as the raw-git side's cache."""
+    git("init", "--quiet", "--bare", str(path))
+    git("remote", "add", "origin", f"file://{remote}", cwd=path)
+    git("fetch", "--quiet", "origin", TRACK, cwd=path)
+    return path
+
+
+def raw_post(work: Path, files: dict[str, bytes], message: str) -> None:
+    """What a post costs in plain git: fetch, one fast-import commit, push."""
+    git("fetch", "--quiet", "--no-tags", "origin", TRACK, cwd=work)
+    stream = fast_import_commit("refs/heads/work", files, message, int(time.time()),
+                                parent="refs/remotes/origin/main^0")
+    git("fast-import", "--quiet", "--force", cwd=work, input=stream)
+    git("push", "--quiet", "origin", "refs/heads/work:refs/heads/main", cwd=work)
+
+
+def pages(n: int, rep: int, prefix: str = "jobs") -> list[Page]:
+    return [Page(f"{prefix}/team-{i % 10}/job-{i:05d}.md",
+                 f"job {i} ran, round {rep}\n- rows: {i * 7 + rep}\n",
+                 "BAD" if i % 17 == 0 else "GOOD", f"round {rep}") for i in range(n)]
+
+
+def rendered(batch: list[Page]) -> dict[str, bytes]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return {p.path: render(p.path, p.content, p.report, now, p.note).encode() for p in batch}
+
+
+# -- the measures --------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, work: Path, sizes: Sizes, original: Path | None, log=print) -> None:
+        self.work, self.sizes, self.original, self.log = work, sizes, original, log
+        self.results: dict = {}
+        self.cli = str(Path(sys.executable).parent / "pulseox-git")
+
+    def client(self, name: str) -> tuple[PulseOxClient, Path]:
+        remote = make_remote(self.work / "remotes" / "bench" / f"{name}.git")
+        return PulseOxClient(remote=f"file://{remote}", cache_dir=self.work / f"cache-{name}"), \
+            remote
+
+    def batch(self) -> None:
+        """(a) N pages in one commit and push, in-process, against raw git."""
+        out = self.results.setdefault("batch", {})
+        for n in self.sizes.batch:
+            client, _ = self.client(f"batch-{n}")
+            raw = raw_clone(make_remote(self.work / f"raw-batch-{n}.git"),
+                            self.work / f"raw-cache-batch-{n}.git")
+            client.post_many("bench", "status", pages(n, -1))  # warm the cache
+            ours, plain = [], []
+            for rep in range(self.sizes.batch_reps):
+                batch = pages(n, rep)
+                ours.append(timed(lambda c=client, b=batch: c.post_many("bench", "status", b)))
+                files = rendered(batch)
+                plain.append(timed(lambda r=raw, f=files, b=batch:
+                                   raw_post(r, f, commit_message(b))))
+            out[str(n)] = {"pulseox_git": stats(ours), "raw_git": stats(plain)}
+            self.log(f"  (a) N={n}: {statistics.median(ours):.3f}s vs raw "
+                     f"{statistics.median(plain):.3f}s")
+
+    def posts(self) -> None:
+        """(b) single posts one after another on a warm cache, against raw git."""
+        client, _ = self.client("posts")
+        raw = raw_clone(make_remote(self.work / "raw-posts.git"), self.work / "raw-cache-posts")
+        client.post("bench", "status", "warm.md", "warm")
+        ours, plain = [], []
+        for i in range(self.sizes.posts):
+            page = Page(f"jobs/job-{i % 7}.md", f"run {i}\n", "GOOD", f"run {i}")
+            ours.append(timed(lambda p=page: client.post("bench", "status", p.path, p.content,
+                                                         p.report, p.note)))
+            files = rendered([page])
+            plain.append(timed(lambda f=files, p=page: raw_post(raw, f, commit_message([p]))))
+        self.results["posts"] = {"pulseox_git": stats(ours), "raw_git": stats(plain)}
+        self.log(f"  (b) per post: {statistics.median(ours) * 1000:.1f} ms vs raw "
+                 f"{statistics.median(plain) * 1000:.1f} ms")
+
+    def startup(self) -> None:
+        """(e) process start-up, against python itself."""
+        cases = {"pulseox-git --version": [self.cli, "--version"],
+                 "pulseox-git post --help": [self.cli, "post", "--help"],
+                 "python3 -c pass": [sys.executable, "-c", "pass"],
+                 "python3 -c 'import typer'": [sys.executable, "-c", "import typer"]}
+        samples: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(self.sizes.startup_reps + 1):  # the first round only warms the disk cache
+            for name, cmd in cases.items():
+                samples[name].append(measured(cmd)[0])
+        self.results["startup"] = {name: stats(s[1:]) for name, s in samples.items()}
+        self.log("  (e) " + ", ".join(f"{k}: {statistics.median(v[1:]) * 1000:.0f} ms"
+                                      for k, v in samples.items()))
+
+    # -- (c) the dashboard -----------------------------------------------------
+
+    def history_stream(self, specs: int, commits: int, repo: str) -> bytes:
+        """`commits` commits: the first posts every page and the spec file, each
+        later one re-posts one page, with trailers as pulseox-git writes them."""
+        paths = [f"jobs/team-{i % 10}/job-{i:05d}.md" for i in range(specs)]
+        end = int(time.time()) - 60
+        start = end - commits * 30
+        first = [Page(p, f"first run of {p}\n", "GOOD") for p in paths]
+        files = rendered(first) | {"pulseox.toml": spec_file("bench", repo, paths).encode()}
+        chunks = [fast_import_commit("refs/heads/main", files, commit_message(first), start)]
+        for k in range(1, commits):
+            when = start + k * 30
+            page = Page(paths[k % specs], f"run {k}\n", "BAD" if k % 13 == 0 else "GOOD",
+                        f"run {k}")
+            text = render(page.path, page.content, page.report,
+                          datetime.fromtimestamp(when, UTC), page.note).encode()
+            chunks.append(fast_import_commit("refs/heads/main", {page.path: text},
+                                             commit_message([page]), when))
+        return b"".join(chunks)
+
+    def dashboard(self) -> None:
+        """(c) a cold `dashboard refresh --no-write` against raw clone + one log pass."""
+        if not dashboard_ready():
+            self.results["dashboard"] = {"skipped": "pulseox-git has no dashboard refresh yet"}
+            self.log("  (c) skipped: pulseox-git has no `dashboard refresh` yet")
+            return
+        out = self.results.setdefault("dashboard", {})
+        remotes = self.work / "dash-remotes"
+        for specs, commits in self.sizes.dash:
+            name = f"d{specs}x{commits}"
+            remote = make_remote(remotes / "bench" / f"{name}.git",
+                                 self.history_stream(specs, commits, name))
+            env = {**os.environ, "PULSEOX_GIT_REMOTE": f"file://{remotes}/{{owner}}/{{repo}}.git"}
+            cmd = [self.cli, "dashboard", "refresh", "--owner", "bench", "--repo", name,
+                   "--no-write"]
+            raw_cmd = ["sh", "-c", 'git clone --quiet --bare "$1" "$2" && '
+                       f'git -C "$2" log -z --name-only "{LOG_FORMAT}" main >/dev/null', "sh",
+                       f"file://{remote}"]
+            ours, plain, rss = [], [], []
+            for rep in range(self.sizes.dash_reps):
+                cache = self.work / f"dash-cache-{name}-{rep}"
+                seconds, peak = measured(cmd, {**env, "PULSEOX_GIT_CACHE": str(cache)})
+                ours.append(seconds)
+                rss.append(peak)
+                plain.append(measured([*raw_cmd, str(self.work / f"raw-{name}-{rep}")])[0])
+            entry = {"pulseox_git": stats(ours), "raw_git": stats(plain),
+                     "peak_rss_bytes": max(rss)}
+            if (specs, commits) == self.sizes.dash[-1]:
+                entry["incremental"] = self.incremental(remote, name, env, cmd)
+            out[name] = {"specs": specs, "commits": commits, **entry}
+            self.log(f"  (c) {specs} specs x {commits} commits: cold {statistics.median(ours):.3f}s"
+                     f" vs raw {statistics.median(plain):.3f}s, peak {max(rss) >> 20} MB")
+
+    def incremental(self, remote: Path, name: str, env: dict, cmd: list[str]) -> dict:
+        """A refresh on a warm cache after 10 new posts, each its own commit."""
+        samples = []
+        poster = PulseOxClient(remote=f"file://{remote}", cache_dir=self.work / "dash-poster")
+        for rep in range(self.sizes.dash_reps):
+            cache = self.work / f"dash-cache-{name}-{rep}"
+            for i in range(10):
+                poster.post("bench", name, f"jobs/team-{i}/job-{i:05d}.md", f"later {rep} {i}")
+            samples.append(measured(cmd, {**env, "PULSEOX_GIT_CACHE": str(cache)})[0])
+        return stats(samples)
+
+    # -- (d) the original pulseox ----------------------------------------------
+
+    def original_run(self, job: dict) -> list[float]:
+        """Run ORIGINAL_DRIVER in the original's venv; its in-process samples."""
+        assert self.original
+        proc = subprocess.run([str(self.original), "-c", ORIGINAL_DRIVER, json.dumps(job)],
+                              capture_output=True, text=True)
+        if proc.returncode:
+            raise RuntimeError(f"the original failed on {job}: {proc.stderr[-2000:]}")
+        return json.loads(proc.stdout.splitlines()[-1])
+
+    def original_clone(self, name: str, stream: bytes = b"") -> Path:
+        remote = make_remote(self.work / "orig-remotes" / f"{name}.git", stream)
+        clone = self.work / f"orig-{name}"
+        git("clone", "--quiet", f"file://{remote}", str(clone))
+        return clone
+
+    def original_all(self) -> None:
+        """(d) pulseox 0.1.5's local git backend doing (a), (b) and (c)."""
+        if not self.original:
+            self.results["original"] = {"skipped": f"{ORIGINAL} could not be installed"}
+            self.log(f"  (d) skipped: {ORIGINAL} is not installed")
+            return
+        out = self.results.setdefault("original", {"batch": {}})
+        for n in self.sizes.batch:
+            clone = self.original_clone(f"batch-{n}")
+            reps = self.sizes.original_reps if n >= 1000 else self.sizes.batch_reps
+            samples = self.original_run({"kind": "batch", "clone": str(clone), "n": n,
+                                         "reps": reps})
+            out["batch"][str(n)] = stats(samples)
+            self.log(f"  (d) original batch N={n}: {statistics.median(samples):.3f}s")
+        clone = self.original_clone("posts")
+        out["posts"] = stats(self.original_run({"kind": "posts", "clone": str(clone),
+                                                "n": self.sizes.posts}))
+        self.log(f"  (d) original per post: {out['posts']['median'] * 1000:.1f} ms")
+        if "skipped" in self.results.get("dashboard", {}):
+            return
+        out["dashboard"] = {}
+        for specs, commits in self.sizes.dash:
+            name = f"d{specs}x{commits}"
+            clone = self.original_clone(name, self.history_stream(specs, commits, name))
+            job = json.dumps({"kind": "dashboard", "clone": str(clone), "n": specs, "reps": 1})
+            samples = [measured([str(self.original), "-c", ORIGINAL_DRIVER, job])[0]
+                       for _ in range(self.sizes.dash_reps)]
+            out["dashboard"][name] = stats(samples)
+            self.log(f"  (d) original dashboard {specs} specs x {commits} commits "
+                     f"(working tree only): {statistics.median(samples):.3f}s")
+
+
+# The original's own API, read from its source: make_backend(None, 'file://<clone>')
+# writes into a working-tree clone (one `git add` per file, commit, push), and
+# PulseOxDashboard.compute_summary() reads each spec's file from that working tree.
+ORIGINAL_DRIVER = r"""
+import json, sys, time
+from datetime import timedelta
+job = json.loads(sys.argv[1])
+repo = "file://" + job["clone"]
+samples = []
+if job["kind"] == "batch":
+    from pulseox.generic_backend import make_backend
+    from pulseox.specs import create_metadata
+    for rep in range(job["reps"] + 1):
+        files = [(f"jobs/team-{i % 10}/job-{i:05d}.md",
+                  f"job {i} ran, round {rep}\n\n" + create_metadata("x.md", "GOOD", f"r{rep}"))
+                 for i in range(job["n"])]
+        t = time.perf_counter()
+        make_backend(None, repo).write_tree(files, f"round {rep}")
+        samples.append(time.perf_counter() - t)
+    samples = samples[1:]  # the first round creates the files
+elif job["kind"] == "posts":
+    from pulseox.client import PulseOxClient
+    client = PulseOxClient()
+    for i in range(job["n"] + 1):
+        t = time.perf_counter()
+        client.post(None, repo, f"jobs/job-{i % 7}.md", f"run {i}\n", "GOOD", f"run {i}")
+        samples.append(time.perf_counter() - t)
+    samples = samples[1:]
+else:
+    from pulseox.dashboard import PulseOxDashboard
+    from pulseox.specs import PulseOxSpec
+    for _ in range(job["reps"]):
+        t = time.perf_counter()
+        specs = [PulseOxSpec(owner=None, repo=repo, path=f"jobs/team-{i % 10}/job-{i:05d}.md",
+                             schedule=timedelta(days=1)) for i in range(job["n"])]
+        PulseOxDashboard(owner=None, repo=repo, spec_list=specs).compute_summary()
+        samples.append(time.perf_counter() - t)
+print(json.dumps(samples))
+"""
+
+
+def spec_file(owner: str, repo: str, paths: list[str]) -> str:
+    """pulseox.toml watching `paths` daily, in the format pulseox_git.specs reads."""
+    tables = "".join(f'\n[[spec]]\nowner = "{owner}"\nrepo = "{repo}"\npath = "{path}"\n'
+                     'schedule = "1d"\n' for path in paths)
+    return '[dashboard]\nmode = "md"\ntz = "UTC"\n' + tables
+
+
+def dashboard_ready() -> bool:
+    return importlib.util.find_spec("pulseox_git.dashboard") is not None
+
+
+def install_original() -> Path | None:
+    """The original pulseox in its own venv (made once); None when it cannot be had."""
+    python = ORIGINAL_VENV / "bin" / "python"
+    stamp = ORIGINAL_VENV / ".installed"
+    if stamp.exists() and stamp.read_text() == ORIGINAL:
+        return python
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(ORIGINAL_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                        "--disable-pip-version-check", ORIGINAL, ORIGINAL_EXTRA], check=True)
+    except (subprocess.CalledProcessError, OSError) as err:
+        print(f"warning: could not install {ORIGINAL}: {err}", file=sys.stderr)
+        return None
+    stamp.write_text(ORIGINAL)
+    return python
+
+
+# -- reporting -----------------------------------------------------------------
+
+
+def secs(entry: dict | None) -> str:
+    if not entry:
+        return "-"
+    median, spread = entry["median"], entry["spread"]
+    if median < 1:
+        return f"{median * 1000:.1f} ms ±{spread * 1000:.1f}"
+    return f"{median:.2f} s ±{spread:.2f}"
+
+
+def ratio(a: dict | None, b: dict | None) -> float | None:
+    return a["median"] / b["median"] if a and b and b["median"] else None
+
+
+def times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def largest(section: dict) -> tuple[str, dict] | tuple[None, None]:
+    keys = [k for k in section if isinstance(section[k], dict) and "pulseox_git" in section[k]]
+    return (keys[-1], section[keys[-1]]) if keys else (None, None)
+
+
+def targets(results: dict) -> list[tuple[str, str, bool]]:
+    """(what, measured, met) for each target of issue 7 that this run measured."""
+    found = []
+    original = results.get("original", {})
+    batch = results.get("batch", {})
+    if batch:
+        n = max(batch, key=int)
+        r = ratio(batch[n]["pulseox_git"], batch[n]["raw_git"])
+        found.append((f"(a) batch of {n} at most 2x raw git", times(r), r <= 2))
+        small = sorted(batch, key=int)
+        if len(small) > 1:
+            lo, hi = small[-2], small[-1]
+            growth = ratio(batch[hi]["pulseox_git"], batch[lo]["pulseox_git"])
+            found.append((f"(a) growth {lo} -> {hi} pages no worse than linear "
+                          f"(<= {int(hi) // int(lo)}x)", times(growth),
+                          growth <= int(hi) / int(lo)))
+        orig = original.get("batch", {}).get(n)
+        if orig:
+            speed = ratio(orig, batch[n]["pulseox_git"])
+            found.append((f"(d) batch of {n} at least 10x faster than the original",
+                          times(speed), speed >= 10))
+    posts = results.get("posts")
+    if posts:
+        r = ratio(posts["pulseox_git"], posts["raw_git"])
+        found.append(("(b) single post at most 1.5x raw git", times(r), r <= 1.5))
+        if original.get("posts"):
+            speed = ratio(original["posts"], posts["pulseox_git"])
+            found.append(("(d) single post faster than the original", times(speed), speed > 1))
+    _, dash = largest(results.get("dashboard", {}))
+    if dash:
+        what = f"{dash['specs']} specs x {dash['commits']} commits"
+        r = ratio(dash["pulseox_git"], dash["raw_git"])
+        found.append((f"(c) cold refresh of {what} at most 2x raw clone + log", times(r), r <= 2))
+        mb = dash["peak_rss_bytes"] / 2**20
+        found.append((f"(c) refresh of {what} under 200 MB peak", f"{mb:.0f} MB", mb < 200))
+        if dash.get("incremental"):
+            r = ratio(dash["incremental"], dash["pulseox_git"])
+            found.append(("(c) incremental refresh after 10 posts a small fraction (<= 0.25)",
+                          times(r), r <= 0.25))
+        fewer = [d for d in results["dashboard"].values() if isinstance(d, dict)
+                 and d.get("specs") == dash["specs"] and d["commits"] < dash["commits"]]
+        if fewer:
+            grow = ratio(dash["pulseox_git"], fewer[0]["pulseox_git"])
+            limit = dash["commits"] / fewer[0]["commits"]
+            found.append((f"(c) linear in H: {fewer[0]['commits']} -> {dash['commits']} commits "
+                          f"(<= {limit:g}x)", times(grow), grow <= limit))
+    start = results.get("startup")
+    if start:
+        r = ratio(start["pulseox-git --version"], start["python3 -c 'import typer'"])
+        found.append(("(e) --version within 1.5x of python3 -c 'import typer'", times(r),
+                      r <= 1.5))
+    return found
+
+
+def rows(results: dict) -> list[list[str]]:
+    """The comparison table: one row per measure."""
+    table = [["measure", "pulseox-git", "raw git", "ratio", "original pulseox 0.1.5",
+              "original / pulseox-git"]]
+    original = results.get("original", {})
+    for n, entry in results.get("batch", {}).items():
+        orig = original.get("batch", {}).get(n)
+        table.append([f"(a) batch of {n} pages, one commit", secs(entry["pulseox_git"]),
+                      secs(entry["raw_git"]), times(ratio(entry["pulseox_git"],
+                                                          entry["raw_git"])),
+                      secs(orig), times(ratio(orig, entry["pulseox_git"]))])
+    posts = results.get("posts")
+    if posts:
+        orig = original.get("posts")
+        table.append([f"(b) single post, warm cache (median of {posts['pulseox_git']['n']})",
+                      secs(posts["pulseox_git"]), secs(posts["raw_git"]),
+                      times(ratio(posts["pulseox_git"], posts["raw_git"])), secs(orig),
+                      times(ratio(orig, posts["pulseox_git"]))])
+    for name, entry in results.get("dashboard", {}).items():
+        if not isinstance(entry, dict):
+            continue
+        orig = original.get("dashboard", {}).get(name)
+        table.append([f"(c) cold refresh, {entry['specs']} specs x {entry['commits']} commits "
+                      f"(peak {entry['peak_rss_bytes'] / 2**20:.0f} MB)",
+                      secs(entry["pulseox_git"]), secs(entry["raw_git"]),
+                      times(ratio(entry["pulseox_git"], entry["raw_git"])),
+                      secs(orig) + (" (no fetch, no history)" if orig else ""),
+                      times(ratio(orig, entry["pulseox_git"]))])
+        if entry.get("incremental"):
+            table.append([f"(c) refresh after 10 more posts, {entry['specs']} specs",
+                          secs(entry["incremental"]), "-", "-", "-", "-"])
+    start = results.get("startup", {})
+    base = start.get("python3 -c 'import typer'")
+    for name in ("pulseox-git --version", "pulseox-git post --help"):
+        if name in start:
+            table.append([f"(e) `{name}`", secs(start[name]), "-",
+                          f"{times(ratio(start[name], base))} of import typer", "-", "-"])
+    for name in ("python3 -c pass", "python3 -c 'import typer'"):
+        if name in start:
+            table.append([f"(e) `{name}`", "-", secs(start[name]), "-", "-", "-"])
+    return table
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "git": git("--version").strip(),
+            "python": platform.python_version(), "system": platform.platform()}
+
+
+def markdown(results: dict) -> str:
+    table = rows(results)
+    lines = ["| " + " | ".join(table[0]) + " |", "|" + " --- |" * len(table[0])]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+              for row in table[1:]]
+    m = results["machine"]
+    lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
+    lines += [f"| {what} | {value} | {'yes' if ok else 'NO'} |"
+              for what, value, ok in targets(results)]
+    lines += ["", f"Measured on {m['nproc']} cores of {m['cpu']}, {m['git']}, "
+              f"Python {m['python']}, "
+              f"with `{results['command']}` ({results['when']}). Times are the median "
+              "± the median absolute deviation."]
+    return "\n".join(lines)
+
+
+def text_table(results: dict) -> str:
+    table = rows(results)
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    out = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+           for row in table]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    out.append("")
+    out += [f"{'ok  ' if ok else 'MISS'} {what}: {value}" for what, value, ok in targets(results)]
+    return "\n".join(out)
+
+
+# -- main ----------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small run, under a minute")
+    parser.add_argument("--tiny", action="store_true", help="a few seconds; proves the script "
+                        "works (used by the tests), measures nothing worth reading")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print the README table")
+    parser.add_argument("--no-original", action="store_true",
+                        help=f"skip (d): do not install or run {ORIGINAL}")
+    parser.add_argument("--only", default="abcde", help="the parts to run, e.g. 'ae'")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    sizes = TINY if args.tiny else QUICK if args.quick else FULL
+    os.environ.update(IDENTITY)
+    for name in ("PULSEOX_TOKEN", "GITHUB_TOKEN", "PULSEOX_GIT_REMOTE", "PULSEOX_GIT_CACHE"):
+        os.environ.pop(name, None)
+    original = None
+    if "d" in args.only and not args.no_original and not args.tiny:
+        original = install_original()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="pulseox-bench-") as tmp:
+        work = Path(tmp)
+        home = work / "home"
+        home.mkdir()
+        os.environ.update({"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
+                           "XDG_CONFIG_HOME": str(home / ".config")})
+        bench = Bench(work, sizes, original, log=lambda line: print(line, file=sys.stderr))
+        parts = {"a": bench.batch, "b": bench.posts, "c": bench.dashboard,
+                 "d": bench.original_all, "e": bench.startup}
+        for key in "abcde":
+            if key in args.only:
+                parts[key]()
+        results = bench.results
+    shown = " ".join(["scripts/bench", *(argv if argv is not None else sys.argv[1:])])
+    results.update(command=shown.strip(), machine=machine(),
+                   when=datetime.now(UTC).strftime("%Y-%m-%d"),
+                   seconds=round(time.perf_counter() - started, 1))
+    results["targets"] = [{"target": w, "measured": v, "met": ok} for w, v, ok in targets(results)]
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    print(markdown(results) if args.markdown else text_table(results))
+    return 1 if args.check and not all(t["met"] for t in results["targets"]) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
