@@ -9,6 +9,7 @@ when someone else pushed first we fetch, rebuild on the new tip, and retry.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -63,6 +64,7 @@ TREE_MODE = "040000"
 _KINDS = {"040000": "a folder", "120000": "a symlink"}
 _CORRUPT = ("bad object", "corrupt", "object file", "unable to read", "not a git repository",
             "missing blob", "missing tree", "did not send all necessary objects", "bad pack")
+_DISK_FULL = ("no space left on device", "out of diskspace", "disk quota exceeded")
 _UNREACHABLE = ("could not resolve", "failed to connect", "couldn't connect", "connection refused",
                 "timed out", "timeout", "connection reset", "empty reply", "recv failure",
                 "unable to access", "does not appear to be a git repository",
@@ -76,6 +78,10 @@ class UnreachableError(RemoteError):
 
 class CacheLockedError(PulseOxError):
     """Another process held the cache lock for too long."""
+
+
+class DiskFullError(PulseOxError):
+    """The disk under the cache is full: not damage, so the cache is kept, not rebuilt."""
 
 
 class GitMissingError(UnreachableError):
@@ -196,6 +202,7 @@ class GitStore:
             raise error(f"{what} for {self.url} timed out after {self.timeout:g}s") from None
         if check and proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
+            self._check_disk(stderr)
             if remote:
                 raise classify_failure(self.url, args[0], stderr)
             raise CacheError(f"git {args[0]} failed in the cache {self.path}: "
@@ -262,7 +269,25 @@ class GitStore:
             marker = json.loads((self.path / MARKER).read_text())
         except (OSError, ValueError):
             return False
-        return marker.get("url") == self.url and (self.path / "objects").is_dir()
+        return (marker.get("url") == self.url and (self.path / "objects").is_dir()
+                and (self.path / "config").is_file() and (self.path / "HEAD").is_file())
+
+    def _sound(self) -> bool:
+        """After a failed fetch: can git still read the cache's refs and config?"""
+        refs = self.git("for-each-ref", check=False)
+        url = self.git("config", "--get", "remote.origin.url", check=False)
+        return refs.returncode == 0 and url.stdout.decode().strip() == self.url
+
+    def _check_disk(self, stderr: str) -> None:
+        """Raise DiskFullError when git failed for want of space."""
+        for line in stderr.splitlines():
+            if line.startswith("remote:") or "remote unpack" in line:
+                continue  # the remote's disk, not ours: reported as a refused push
+            if any(marker in line.lower() for marker in _DISK_FULL):
+                detail = auth.redact(line.strip().removeprefix("fatal: "))
+                raise DiskFullError(f"the disk holding the cache {self.cache_root} is full "
+                                    f"({detail}); free some space or point PULSEOX_GIT_CACHE "
+                                    "elsewhere, then run again")
 
     def _create(self) -> None:
         """Build a new cache in a temporary directory, then move it into place."""
@@ -297,7 +322,9 @@ class GitStore:
 
     def _clear_stale_locks(self) -> None:
         """Git's own lock files can only be stale while we hold our lock."""
-        for lock in [*self.path.glob("*.lock"), *self.path.glob("refs/**/*.lock")]:
+        for lock in [*self.path.glob("*.lock"), *self.path.glob("refs/**/*.lock"),
+                     *self.path.glob("fast_import_crash_*"),  # left by failed commits
+                     *self.path.glob("objects/pack/tmp_*")]:  # left by killed writers
             lock.unlink(missing_ok=True)
 
     def prepare(self) -> None:
@@ -322,7 +349,8 @@ class GitStore:
                         f"+refs/heads/{self.branch}:{self.tracking}", check=False, remote=True)
         if proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
-            if any(marker in stderr.lower() for marker in _CORRUPT):
+            self._check_disk(stderr)
+            if any(marker in stderr.lower() for marker in _CORRUPT) or not self._sound():
                 raise CacheError(f"the cache {self.path} is damaged: {auth.redact(stderr)}")
             if "couldn't find remote ref" not in stderr.lower():
                 raise classify_failure(self.url, "fetch from", stderr)
@@ -335,21 +363,30 @@ class GitStore:
                         check=False)
         return proc.stdout.decode().strip() or None
 
-    def run(self, work: Callable[[str | None], T]) -> T:
+    def run(self, work: Callable[[str | None], T], fetch: bool = True) -> T:
         """Lock, make the cache trustworthy, fetch, then `work(tip)`.
+
+        With `fetch=False` the cached tip is used when there is one (no round
+        trip; `publish` relies on the push to tell it the remote moved).
 
         A cache that fails locally (damaged objects, half-written files) is
         rebuilt once and the work retried; remote failures are raised as is.
         """
-        with self.locked():
-            for attempt in (1, 2):
-                try:
-                    self.prepare()
-                    return work(self.fetch())
-                except CacheError:
-                    if attempt == 2:
-                        raise
-                    self.rebuild()
+        try:
+            with self.locked():
+                for attempt in (1, 2):
+                    try:
+                        self.prepare()
+                        cached = None if fetch else self.tip()
+                        return work(cached or self.fetch())
+                    except CacheError:
+                        if attempt == 2:
+                            raise
+                        self.rebuild()
+        except OSError as err:
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                self._check_disk(f"{err.strerror}: {err.filename}")
+            raise
         raise AssertionError("unreachable")
 
     # -- reading -------------------------------------------------------------
@@ -458,14 +495,22 @@ class GitStore:
         proc = self.git("fast-import", "--quiet", "--force", "--done", input=b"".join(chunks))
         return proc.stdout.decode().split()[-1]
 
-    def push(self, sha: str) -> bool:
-        """Push `sha` to the branch without force; False when someone pushed first."""
-        proc = self.git("push", "--porcelain", "--quiet", "origin",
+    def push(self, sha: str, parent: str | None = None) -> bool:
+        """Push `sha` (a child of `parent`) to the branch; False when the branch is
+        no longer at `parent` (someone pushed first, or it was rewound).
+
+        The lease names `parent`, so the update is always a fast-forward from
+        exactly the tip we built on: nobody's commit is overwritten, and a branch
+        rewound meanwhile is not silently restored. A successful push also moves
+        the tracking ref (it matches the fetch refspec), so no update-ref.
+        """
+        proc = self.git("push", "--porcelain", "--quiet",
+                        f"--force-with-lease=refs/heads/{self.branch}:{parent or ''}", "origin",
                         f"{sha}:refs/heads/{self.branch}", check=False, remote=True)
         if proc.returncode == 0:
-            self.git("update-ref", self.tracking, sha)
             return True
         out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+        self._check_disk(out)
         if any(marker in out for marker in _RACE):
             return False
         rejected = re.search(r"\[remote rejected\][^\n]*", out)
@@ -491,11 +536,17 @@ class GitStore:
                 created = tuple(p for p in change.files if p not in existing)
                 changed = tuple(p for p in change.files if p in existing)
                 result = Published(sha, tip, created, changed, attempt, dry_run, change.message)
-                return result if dry_run or self.push(sha) else None
+                return result if dry_run or self.push(sha, tip) else None
 
-            result = self.run(build_and_push)
+            # The first attempt builds on the cached tip without fetching: when the
+            # cache is current (the usual case) that saves a round trip; when it is
+            # behind, the push says so and the next attempt fetches.
+            optimistic = attempt == 1 and not dry_run
+            result = self.run(build_and_push, fetch=not optimistic)
             if result:
                 return result
+            if optimistic:
+                continue
             log.info("the remote moved while we pushed; retrying (attempt %d)", attempt + 1)
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 2.0)
