@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -98,9 +99,11 @@ class AutoStore:
                              lambda api: api.publish(make_change, dry_run))
 
     def _try_git(self, with_git: Callable[[], T], with_api: Callable[[Any], T]) -> T:
-        from pulseox_git.gitstore import UnreachableError
+        from pulseox_git.gitstore import GitMissingError, UnreachableError
 
         try:
+            if shutil.which("git") is None:  # before GitPython, which fails on import then
+                raise GitMissingError("git is not installed or not on PATH")
             return with_git()
         except UnreachableError as err:  # includes GitMissingError
             if self.chosen is not None:
