@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from pulseox_git.cli.common import (
+    ApiUrl,
     Branch,
     CacheDir,
     DryRun,
@@ -21,6 +22,7 @@ from pulseox_git.cli.common import (
     Remote,
     Repo,
     Token,
+    Transport,
     Verbose,
     make_client,
     print_result,
@@ -97,7 +99,7 @@ def refresh(
     notify: Notify = None, dry_run: DryRun = False, fail_on: FailOn = None,
     as_json: AsJson = False, strict_notify: StrictNotify = False, remote: Remote = None,
     branch: Branch = "main", token: Token = None, cache_dir: CacheDir = None,
-    verbose: Verbose = False,
+    transport: Transport = "auto", api_url: ApiUrl = None, verbose: Verbose = False,
 ) -> None:
     """Read every watched page, classify it, commit the summary and notify changes."""
     setup_logging(verbose)
@@ -106,8 +108,9 @@ def refresh(
 
     gate = _fail_on(fail_on)
     board = PulseOxDashboard(token, owner, repo, mode=mode, tz=tz, notify=_notify(notify),
-                             remote=remote, branch=branch, cache_dir=cache_dir,
-                             dry_run=dry_run)
+                             dry_run=dry_run, client=make_client(
+                                 token, remote, branch, cache_dir, dry_run,
+                                 transport=transport, api_url=api_url))
     if write:
         board.write_summary(force_refresh=True)
     else:
@@ -141,14 +144,16 @@ def refresh(
 
 
 def show(owner: Owner, repo: Repo, remote: Remote = None, branch: Branch = "main",
-         token: Token = None, cache_dir: CacheDir = None, verbose: Verbose = False) -> None:
+         token: Token = None, cache_dir: CacheDir = None, transport: Transport = "auto",
+         api_url: ApiUrl = None, verbose: Verbose = False) -> None:
     """Print the last written summary, without refreshing or writing."""
     setup_logging(verbose)
     from pulseox_git.dashboard import PulseOxDashboard
     from pulseox_git.errors import PulseOxError
 
-    text = PulseOxDashboard(token, owner, repo, remote=remote, branch=branch,
-                            cache_dir=cache_dir).read_summary()
+    client = make_client(token, remote, branch, cache_dir, False, transport=transport,
+                         api_url=api_url)
+    text = PulseOxDashboard(token, owner, repo, client=client).read_summary()
     if text is None:
         raise PulseOxError(f"no summary in {owner}/{repo} yet: run `pulseox-git dashboard "
                            "refresh` first")
@@ -163,7 +168,8 @@ def spec_add(
                                               "page is MISSING, e.g. 10m.")] = None,
     page_owner: PageOwner = None, page_repo: PageRepo = None, remote: Remote = None,
     branch: Branch = "main", token: Token = None, cache_dir: CacheDir = None,
-    dry_run: DryRun = False, verbose: Verbose = False,
+    dry_run: DryRun = False, transport: Transport = "auto", api_url: ApiUrl = None,
+    verbose: Verbose = False,
 ) -> None:
     """Watch a page (or change how it is watched), as one commit."""
     setup_logging(verbose)
@@ -179,7 +185,8 @@ def spec_add(
         grace_text = f" + {describe(spec.grace_period)}" if spec.grace_period else ""
         return f"pulseox: {verb} {spec.key} every {describe(spec.schedule)}{grace_text}"
 
-    client = make_client(token, remote, branch, cache_dir, dry_run)
+    client = make_client(token, remote, branch, cache_dir, dry_run, transport=transport,
+                         api_url=api_url)
     _print_published(edit_specs(client, owner, repo, add, dry_run), client.store(owner, repo))
 
 
@@ -187,7 +194,7 @@ def spec_remove(
     owner: Owner, repo: Repo, path: PagePath, page_owner: PageOwner = None,
     page_repo: PageRepo = None, remote: Remote = None, branch: Branch = "main",
     token: Token = None, cache_dir: CacheDir = None, dry_run: DryRun = False,
-    verbose: Verbose = False,
+    transport: Transport = "auto", api_url: ApiUrl = None, verbose: Verbose = False,
 ) -> None:
     """Stop watching a page, as one commit."""
     setup_logging(verbose)
@@ -203,21 +210,23 @@ def spec_remove(
         specs[:] = [s for s in specs if s.key != key]
         return f"pulseox: stop watching {key}"
 
-    client = make_client(token, remote, branch, cache_dir, dry_run)
+    client = make_client(token, remote, branch, cache_dir, dry_run, transport=transport,
+                         api_url=api_url)
     _print_published(edit_specs(client, owner, repo, remove, dry_run),
                      client.store(owner, repo))
 
 
 def spec_list(owner: Owner, repo: Repo, remote: Remote = None, branch: Branch = "main",
-              token: Token = None, cache_dir: CacheDir = None,
-              verbose: Verbose = False) -> None:
+              token: Token = None, cache_dir: CacheDir = None, transport: Transport = "auto",
+              api_url: ApiUrl = None, verbose: Verbose = False) -> None:
     """Print the specs in the dashboard repository, one a line."""
     setup_logging(verbose)
     from pulseox_git.dashboard import PulseOxDashboard
     from pulseox_git.schedule import describe
 
-    board = PulseOxDashboard(token, owner, repo, remote=remote, branch=branch,
-                             cache_dir=cache_dir).get_remote_data()
+    client = make_client(token, remote, branch, cache_dir, False, transport=transport,
+                         api_url=api_url)
+    board = PulseOxDashboard(token, owner, repo, client=client).get_remote_data()
     for spec in board.spec_list or []:
         grace = f" grace {describe(spec.grace_period)}" if spec.grace_period else ""
         typer.echo(f"{spec.key} every {describe(spec.schedule)}{grace}")
@@ -233,7 +242,8 @@ def exists(
                                          "and {bad_list} are filled in.")] =
     "# File Check\n{bad_list}\n{good_list}\n",
     remote: Remote = None, branch: Branch = "main", token: Token = None,
-    cache_dir: CacheDir = None, dry_run: DryRun = False, verbose: Verbose = False,
+    cache_dir: CacheDir = None, dry_run: DryRun = False, transport: Transport = "auto",
+    api_url: ApiUrl = None, verbose: Verbose = False,
 ) -> None:
     """Post GOOD when every --path exists, BAD otherwise (the original's check)."""
     setup_logging(verbose)
@@ -250,19 +260,22 @@ def exists(
         raise BadInputError(f"bad --content template {content!r}: {err}") from None
     default = f"{len(bad)} of {len(path)} paths missing" if bad else f"all {len(path)} paths exist"
     page = Page(hc_path, text, "BAD" if bad else "GOOD", note or default)
-    client = make_client(token, remote, branch, cache_dir, dry_run)
+    client = make_client(token, remote, branch, cache_dir, dry_run, transport=transport,
+                         api_url=api_url)
     print_result(client.post_many(owner, repo, [page]))
 
 
 def init(owner: Owner, repo: Repo, remote: Remote = None, branch: Branch = "main",
          token: Token = None, cache_dir: CacheDir = None, dry_run: DryRun = False,
+         transport: Transport = "auto", api_url: ApiUrl = None,
          verbose: Verbose = False) -> None:
     """Scaffold a status repository: pulseox.toml, a scheduled refresh workflow and a
     README; files that already exist are kept."""
     setup_logging(verbose)
     from pulseox_git.gitstore import Change
 
-    client = make_client(token, remote, branch, cache_dir, dry_run)
+    client = make_client(token, remote, branch, cache_dir, dry_run, transport=transport,
+                         api_url=api_url)
     store = client.store(owner, repo)
     kept: list[str] = []
 
