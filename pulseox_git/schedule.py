@@ -65,8 +65,8 @@ def parse_schedule(value: Schedule) -> Schedule:
         raise BadInputError(f"bad schedule {value!r}: use a duration like 10m, 2h or 1d, "
                             "or a 5-field cron string like '*/10 * * * *'")
     if delta <= timedelta(0):
-        raise BadInputError(f"bad schedule {format_duration(delta)!r}: it must be longer "
-                            "than zero")
+        shown = value if isinstance(value, str) else format_duration(delta)
+        raise BadInputError(f"bad schedule {shown!r}: it must be longer than zero")
     return delta
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from pulseox_git.errors import BadInputError
 from pulseox_git.page import check_path
 from pulseox_git.schedule import Schedule, describe, parse_duration, parse_grace, parse_schedule
+from pulseox_git.trends import TrendSettings
 
 SPEC_FILE = "pulseox.toml"
 MODES = ("md", "org")
@@ -147,6 +148,7 @@ class Settings:
     tz: str = "UTC"
     tolerance: timedelta = DEFAULT_TOLERANCE
     notify: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trends: TrendSettings = field(default_factory=TrendSettings)  # the [trends] table
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -177,7 +179,7 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise BadInputError(f"{where} is not valid TOML: {err}") from None
-    unknown = set(data) - {"dashboard", "notify", "spec"}
+    unknown = set(data) - {"dashboard", "notify", "spec", "trends"}
     if unknown:
         raise BadInputError(f"{where}: unknown table {sorted(unknown)[0]!r}")
     board = data.get("dashboard", {})
@@ -187,7 +189,8 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
                             f"not {extra!r}")
     try:
         settings = Settings(board.get("mode", "md"), board.get("tz", "UTC"),
-                            board.get("tolerance", DEFAULT_TOLERANCE), data.get("notify"))
+                            board.get("tolerance", DEFAULT_TOLERANCE), data.get("notify"),
+                            TrendSettings.from_toml(data.get("trends")))
     except BadInputError as err:
         raise BadInputError(f"{where}: {err}") from None
     tables = data.get("spec", [])
@@ -207,6 +210,8 @@ def dumps(specs: list[PulseOxSpec], settings: Settings) -> str:
                                           "tolerance": describe(settings.tolerance)}}
     if settings.notify:
         data["notify"] = settings.notify
+    if settings.trends != TrendSettings():
+        data["trends"] = settings.trends.to_toml()
     header = ("# pulseox-git dashboard: what it watches and how it reports.\n"
               "# Edit by hand or with `pulseox-git spec add|remove`. Never put a secret here:\n"
               "# name the environment variable that holds it (webhook_url_env = \"VAR\").\n\n")

@@ -1,0 +1,166 @@
+"""The dashboard's commands, run in-process against a real bare repository."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from fixtures.repos import git, log, refs, show
+from pulseox_git.client import PulseOxClient
+from pulseox_git.page import parse
+
+REPO = ("--owner", "owner", "--repo", "repo")
+
+
+def post(path: str, report: str = "GOOD", note: str = "") -> None:
+    PulseOxClient().post("owner", "repo", path, "output", report, note)
+
+
+@pytest.fixture
+def watched(remote: Path, cli) -> Path:
+    """a.md GOOD, b.md BAD, c.md never posted; all three watched."""
+    post("a.md")
+    post("b.md", "BAD", "disk full")
+    for path, schedule in (("a.md", "1d"), ("b.md", "1h"), ("c.md", "0 9 * * 1")):
+        code, _out, err = cli("spec", "add", *REPO, "--path", path, "--schedule", schedule)
+        assert code == 0, err
+    return remote
+
+
+def test_spec_add_list_remove_are_commits(remote: Path, cli):
+    code, out, _err = cli("spec", "add", *REPO, "--path", "jobs/a.md", "--schedule", "2h",
+                         "--grace", "10m")
+    assert (code, out) == (0, f"pulseox: watch owner/repo:jobs/a.md every 2h + 10m "
+                              f"({git('rev-parse', '--short=12', 'main', cwd=remote).strip()})\n")
+    cli("spec", "add", *REPO, "--path", "x.md", "--schedule", "*/5 * * * *",
+        "--page-owner", "acme", "--page-repo", "other")
+    cli("spec", "add", *REPO, "--path", "jobs/a.md", "--schedule", "3h")
+    _code, out, _err = cli("spec", "list", *REPO)
+    assert out.splitlines() == ["acme/other:x.md every */5 * * * *",
+                                "owner/repo:jobs/a.md every 3h"]
+    code, out, _err = cli("spec", "remove", *REPO, "--path", "x.md", "--page-owner", "acme",
+                         "--page-repo", "other")
+    assert code == 0
+    assert log(remote) == ["pulseox: stop watching acme/other:x.md",
+                           "pulseox: change owner/repo:jobs/a.md every 3h",
+                           "pulseox: watch acme/other:x.md every */5 * * * *",
+                           "pulseox: watch owner/repo:jobs/a.md every 2h + 10m"]
+    assert 'path = "jobs/a.md"' in show(remote, "pulseox.toml")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--schedule", "0 9 * * 8"), "bad cron schedule '0 9 * * 8'"),
+    (("--schedule", "0m"), "bad schedule '0m'"),
+    (("--schedule", "1h", "--grace", "-5m"), "bad grace period '-5m'"),
+    (("--schedule", "fortnightly"), "bad schedule 'fortnightly'"),
+    (("--schedule", "1h", "--page-owner", "bad owner"), "bad owner 'bad owner'"),
+])
+def test_bad_specs_are_refused_and_the_remote_is_unchanged(watched: Path, cli, args, message):
+    before = refs(watched)
+    code, _out, err = cli("spec", "add", *REPO, "--path", "d.md", *args)
+    assert code == 2 and err.startswith(f"error: {message}")
+    assert "Traceback" not in err and refs(watched) == before
+
+
+def test_removing_an_unwatched_page_is_refused(watched: Path, cli):
+    before = refs(watched)
+    code, _out, err = cli("spec", "remove", *REPO, "--path", "zzz.md")
+    assert code == 2 and "does not watch 'owner/repo:zzz.md'" in err
+    assert refs(watched) == before
+
+
+def test_refresh_prints_and_commits_the_summary(watched: Path, cli):
+    code, out, err = cli("dashboard", "refresh", *REPO)
+    assert code == 0, err
+    assert out == show(watched, "summary.md")
+    assert [line for line in out.splitlines() if line.startswith("# ")] == [
+        "# Changes", "# ERROR", "# MISSING", "# OK", "# Metadata"]
+    assert "committed summary.md as" in err and "(1 ERROR, 1 MISSING, 1 OK, 3 changed)" in err
+    code, out, err = cli("dashboard", "show", *REPO)
+    assert (code, out) == (0, show(watched, "summary.md"))
+
+
+def test_json_output(watched: Path, cli):
+    _code, out, _err = cli("dashboard", "refresh", *REPO, "--json", "--no-write")
+    result = json.loads(out)
+    assert result["version"] == 1 and result["commit"] is None
+    specs = {s["path"]: s for s in result["specs"]}
+    assert {p: (s["status"], s["report"], s["note"], s["problem"]) for p, s in specs.items()} == {
+        "a.md": ("OK", "GOOD", "", None), "b.md": ("ERROR", "BAD", "disk full", None),
+        "c.md": ("MISSING", None, "not in the repository", "not in the repository")}
+    assert datetime.fromisoformat(specs["a.md"]["updated"]).tzinfo == UTC
+    assert specs["c.md"]["updated"] is None
+
+
+def test_fail_on_gates_a_ci_step(watched: Path, cli):
+    code, _out, err = cli("dashboard", "refresh", *REPO, "--fail-on", "ERROR,MISSING")
+    assert code == 3 and "2 spec(s) in ERROR, MISSING" in err
+    assert parse(show(watched, "summary.md")).report == "BAD"  # written before the gate
+    assert cli("dashboard", "refresh", *REPO, "--fail-on", "missing", "--no-write")[0] == 3
+    code, _out, err = cli("dashboard", "refresh", *REPO, "--fail-on", "ERROR,LATE")
+    assert code == 2 and "bad --fail-on 'ERROR,LATE'" in err
+
+
+def test_no_write_dry_run_and_bad_zone_leave_the_remote_unchanged(watched: Path, cli):
+    before = refs(watched)
+    code, out, err = cli("dashboard", "refresh", *REPO, "--no-write")
+    assert code == 0 and "# OK" in out and err == ""
+    code, out, err = cli("dashboard", "refresh", *REPO, "--dry-run", "--mode", "org")
+    assert code == 0 and "* OK" in out and "would commit summary.org" in err
+    code, out, err = cli("dashboard", "refresh", *REPO, "--tz", "Mars/Olympus_Mons")
+    assert code == 2 and err == ("error: unknown time zone 'Mars/Olympus_Mons': use an IANA "
+                                 "name such as 'UTC' or 'Europe/Paris'\n")
+    code, out, err = cli("dashboard", "refresh", *REPO, "--notify", "{slack")
+    assert code == 2 and "--notify is not valid JSON" in err
+    assert refs(watched) == before
+
+
+def test_time_zone_is_shown(watched: Path, cli):
+    code, out, _err = cli("dashboard", "refresh", *REPO, "--tz", "Asia/Tokyo", "--no-write")
+    assert code == 0 and out.count("+09:00 Asia/Tokyo") == 4  # 2 Changes, ERROR, OK
+
+
+def test_check_rdashboard_is_an_alias(watched: Path, cli):
+    code, out, _err = cli("check", "rdashboard", *REPO)
+    assert code == 0 and out == show(watched, "summary.md")
+
+
+def test_nothing_to_watch_and_nothing_to_show(remote: Path, cli):
+    post("a.md")
+    code, _out, err = cli("dashboard", "refresh", *REPO)
+    assert code == 2 and "watches nothing yet" in err
+    code, _out, err = cli("dashboard", "show", *REPO)
+    assert code == 1 and "no summary in owner/repo yet" in err
+
+
+def test_check_exists_posts_good_or_bad(remote: Path, cli, tmp_path: Path):
+    present = tmp_path / "backup.tar"
+    present.write_text("x")
+    code, _out, err = cli("check", "exists", *REPO, "--path", present, "--hc-path", "hc.md")
+    assert code == 0, err
+    footer = parse(show(remote, "hc.md"))
+    assert (footer.report, footer.note) == ("GOOD", "all 1 paths exist")
+    assert str(present) in footer.content
+    code, _out, err = cli("check", "exists", *REPO, "--path", present, "--path",
+                         tmp_path / "missing.tar", "--hc-path", "hc.md")
+    footer = parse(show(remote, "hc.md"))
+    assert (code, footer.report, footer.note) == (0, "BAD", "1 of 2 paths missing")
+    assert "missing.tar" in footer.content.split("## Present Paths")[0]
+
+
+def test_init_scaffolds_a_status_repository(remote: Path, cli):
+    code, _out, err = cli("init", *REPO)
+    assert code == 0, err
+    files = git("ls-tree", "-r", "--name-only", "main", cwd=remote).split()
+    assert files == [".github/workflows/pulseox-dashboard.yml", "README.md", "pulseox.toml"]
+    workflow = show(remote, ".github/workflows/pulseox-dashboard.yml")
+    assert "pulseox-git dashboard refresh --owner owner --repo repo" in workflow
+    assert "${{ secrets.GITHUB_TOKEN }}" in workflow
+    assert "pulseox-git post --owner owner --repo repo" in show(remote, "README.md")
+    code, _out, err = cli("spec", "add", *REPO, "--path", "a.md", "--schedule", "1d")
+    assert code == 0 and 'path = "a.md"' in show(remote, "pulseox.toml")
+    code, _out, err = cli("init", *REPO)
+    assert code == 2 and "already has" in err
