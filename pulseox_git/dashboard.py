@@ -25,6 +25,7 @@ from pulseox_git.schedule import deadline, describe, is_late
 from pulseox_git.specs import SPEC_FILE, PulseOxSpec, Settings, check_name, check_notify
 from pulseox_git.specs import dumps as dump_specs
 from pulseox_git.specs import loads as load_specs
+from pulseox_git.trends import Trend, trend, trend_note
 
 log = logging.getLogger("pulseox_git")
 STATUSES = ("ERROR", "MISSING", "OK")
@@ -46,6 +47,7 @@ class Entry:
     problem: str | None = None
     previous: str | None = None
     history: list[Report] = field(default_factory=list)
+    trend: Trend | None = None  # figures from `history`, for the trend note
 
     @property
     def changed(self) -> bool:
@@ -57,7 +59,7 @@ class Entry:
                 "schedule": describe(spec.schedule), "status": self.status,
                 "previous": self.previous, "report": self.report, "note": self.note,
                 "updated": format_time(self.updated) if self.updated else None,
-                "problem": self.problem}
+                "problem": self.problem, "trend": self.trend.to_json() if self.trend else None}
 
 
 def classify(spec: PulseOxSpec, text: bytes | None, history: list[Report], now: datetime,
@@ -181,7 +183,7 @@ class PulseOxDashboard:
             self.spec_list = specs
         merged = {"mode": stored.mode, "tz": stored.tz, "tolerance": stored.tolerance,
                   **self._overrides}
-        self.settings = Settings(**merged, notify=stored.notify)
+        self.settings = Settings(**merged, notify=stored.notify, trends=stored.trends)
         self.previous = _load_state(files.get(STATE_FILE))
         self._reads[self.own] = (tip, *self._read(store, tip, self.own))
         self._loaded = True
@@ -228,6 +230,8 @@ class PulseOxDashboard:
             entry = classify(spec, pages.get(spec.path), history.get(spec.path, []), now,
                              self.settings)
             entry.previous = self.previous.get(spec.key, {}).get("status")
+            entry.trend = trend(entry.history, spec.schedule, now, self.settings.trends,
+                                spec.grace_period, self.settings.zone)
             entries.append(entry)
         return Summary(entries, self.render(entries, now), now)
 
@@ -255,6 +259,7 @@ class PulseOxDashboard:
             sections.append((f"{mark} Changes", changes))
         for name in STATUSES:
             lines = [" ".join(part for part in (f"- {self.link(e.spec)}", e.note,
+                                                trend_note(e.trend, self.settings.zone),
                                                 format_when(e.updated, tz)) if part)
                      for e in entries if e.status == name]
             if lines:
@@ -273,8 +278,11 @@ class PulseOxDashboard:
                  "statuses": {e.spec.key: {"status": e.status, "report": e.report,
                                            "updated": format_time(e.updated) if e.updated
                                            else None} for e in summary.entries}}
+        from pulseox_git.statuspage import status_files
+
         return {self.settings.summary_path: summary.text.encode(),
-                STATE_FILE: (json.dumps(state, indent=1, sort_keys=True) + "\n").encode()}
+                STATE_FILE: (json.dumps(state, indent=1, sort_keys=True) + "\n").encode(),
+                **status_files(self, summary)}  # index.html and badges/
 
     def _config_bytes(self) -> bytes:
         """The spec file as it is in the repository when nothing changed (keeping

@@ -177,7 +177,7 @@ def read_history(store, tip: str | None, paths: Iterable[str],
 class Outcome:
     """How a cached read went, for logs, tests and benchmarks."""
 
-    mode: str  # "hit" (nothing new), "incremental", "cold" (no cache) or "rewritten"
+    mode: str  # "hit" (nothing new), "incremental", "cold" (no cache), "rewritten", "past"
     commits_read: int  # commits that touched a watched path, read by this call
 
 
@@ -218,7 +218,8 @@ def _save(store, tip: str, paths: set[str], commits: list[Commit]) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=".history-", dir=target.parent)
         with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, separators=(",", ":"))
+            # dumps, not dump: json.dump streams through the pure-Python encoder
+            handle.write(json.dumps(data, separators=(",", ":")))
         os.replace(tmp, target)
     except OSError as err:
         log.debug("could not write the history cache %s: %s", target, err)
@@ -252,6 +253,9 @@ def cached_history(store, tip: str | None, paths: Iterable[str], save: bool = Tr
                 return by_path(commits, wanted), Outcome("incremental" if new else "hit",
                                                          len(new))
             wanted |= known  # keep what others watch; one pass reads them all
+        elif _is_ancestor(store, tip, cached["tip"]):  # an older revision: leave the cache
+            commits = read_commits(store, tip, wanted)
+            return by_path(commits, wanted), Outcome("past", len(commits))
         elif save:
             mode = "rewritten"
             log.info("the branch %s was rewritten; reading its history again", store.branch)
@@ -264,3 +268,96 @@ def cached_history(store, tip: str | None, paths: Iterable[str], save: bool = Tr
 def page_reports(store, path: str) -> list[Report]:
     """One page's reports, newest first: fetch, then read through the cache."""
     return store.run(lambda tip: cached_history(store, tip, [path])[0][path])
+
+
+# -- as of an earlier revision or time ---------------------------------------
+
+
+def parse_as_of(value: str) -> datetime | str:
+    """An aware time (ISO-8601; naive means UTC) or a revision name to resolve."""
+    from pulseox_git.errors import BadInputError
+    from pulseox_git.page import parse_time
+
+    text = value.strip()
+    if not text or text.startswith("-") or any(ord(c) < 32 for c in text):
+        raise BadInputError(f"bad --as-of {value!r}: use a commit (abc1234, HEAD~3) or a time "
+                            "(2026-05-01T12:00Z)")
+    moment = parse_time(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    return moment or text
+
+
+def resolve_as_of(store, tip: str | None, point: datetime | str) -> tuple[str | None, datetime]:
+    """The commit on the branch that stood at `point`, and the time it stands for.
+    A revision means its commit and commit time; a time, the last commit at or
+    before it. `HEAD` and the branch name mean the fetched branch."""
+    from pulseox_git.errors import BadInputError
+
+    if tip is None:
+        if isinstance(point, datetime):
+            return None, point
+        raise BadInputError(f"bad --as-of {point!r}: the branch {store.branch} is empty")
+    if isinstance(point, datetime):
+        out = store.git("rev-list", "-1", f"--before={int(point.timestamp())}", tip).stdout
+        return (out.decode().strip() or None), point
+    name = point
+    for alias in ("HEAD", store.branch, f"origin/{store.branch}"):
+        if name == alias or name.startswith((f"{alias}~", f"{alias}^")):
+            name = tip + name[len(alias):]
+            break
+    proc = store.git("rev-parse", "--verify", "--quiet", "--end-of-options",
+                     f"{name}^{{commit}}", check=False)
+    sha = proc.stdout.decode().strip()
+    if proc.returncode or not sha or not _is_ancestor(store, sha, tip):
+        raise BadInputError(f"bad --as-of {point!r}: no such commit on {store.branch}")
+    stamp = store.git("log", "-1", "--format=%ct", sha).stdout.decode().strip()
+    return sha, datetime.fromtimestamp(int(stamp), timezone.utc)
+
+
+class PinnedStore:
+    """A store that reads as of `point`: `run(work)` fetches as usual, then hands
+    `work` the commit that stood at `point` instead of the tip."""
+
+    def __init__(self, store, point: datetime | str) -> None:
+        self.store = store
+        self.point = point
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+    def git_store(self):
+        from pulseox_git.errors import BadInputError
+        from pulseox_git.gitstore import GitStore
+
+        store = self.store
+        if not isinstance(store, GitStore):  # AutoStore: git unless it fell back
+            store = getattr(store, "chosen", None) or getattr(store, "git", None)
+        if not isinstance(store, GitStore):
+            raise BadInputError("--as-of reads the git history: use the git transport")
+        return store
+
+    def run(self, work):
+        return self.store.run(
+            lambda tip: work(resolve_as_of(self.git_store(), tip, self.point)[0]))
+
+
+def pinned_client(client, point: datetime, exact: dict[tuple[str, str], str] | None = None):
+    """A copy of `client` whose stores all read as they stood at `point` (or at the
+    commit `exact` names for a repository)."""
+    import copy
+
+    pinned = copy.copy(client)
+    exact = exact or {}
+    pinned.store = lambda owner, repo: PinnedStore(client.store(owner, repo),
+                                                   exact.get((owner, repo), point))
+    return pinned
+
+
+def as_of_client(client, owner: str, repo: str, value: str):
+    """(client reading as of `value`, the time that stands for) for the dashboard in
+    owner/repo: a commit of its branch, or a time."""
+    point = parse_as_of(value)
+    if isinstance(point, datetime):
+        return pinned_client(client, point), point
+    store = PinnedStore(client.store(owner, repo), point)
+    sha, when = store.store.run(lambda tip: resolve_as_of(store.git_store(), tip, point))
+    return pinned_client(client, when, {(owner, repo): sha}), when

@@ -30,6 +30,9 @@ class TrendSettings:
     @classmethod
     def from_toml(cls, table: Mapping | None) -> TrendSettings:
         """Settings from a parsed `[trends]` table; bad values name themselves."""
+        if table is not None and not isinstance(table, Mapping):
+            raise BadInputError(f"bad [trends] {table!r}: use a table with days, reports "
+                                "and flapping")
         table = dict(table or {})
         unknown = sorted(set(table) - {"days", "reports", "flapping"})
         if unknown:
@@ -56,7 +59,7 @@ class TrendSettings:
 class Trend:
     """What a page's history says; times are aware UTC datetimes."""
 
-    window: str  # "7d" or "50 reports": which bound set the window
+    window: str  # "7d" or "last 50": which bound set the window
     reports: int  # reports in the window
     good_share: float | None  # GOOD reports / reports in the window
     streak: int  # the latest report value, this many times in a row
@@ -91,7 +94,8 @@ def window(reports: Sequence[Report], now: datetime, settings: TrendSettings
         in_days += 1
     if settings.days and in_days >= settings.reports:
         return reports[:in_days], f"{settings.days}d"
-    return reports[: settings.reports], f"last {settings.reports}"
+    recent = reports[: settings.reports]
+    return recent, f"last {len(recent)}"
 
 
 def trend(reports: Sequence[Report], schedule: timedelta | str | None, now: datetime,
@@ -168,6 +172,12 @@ def note(figures: Trend, zone: tzinfo = UTC) -> str:
         parts.append(f"{figures.late_posts} late")
     if figures.flapping:
         parts.append(f"flapping ({figures.changes} changes)")
-    if figures.last_bad:
+    if figures.last_bad and figures.streak_report != "BAD":  # else it is the entry's time
         parts.append(f"last BAD {format_when(figures.last_bad, zone)}")
     return " · ".join(parts)
+
+
+def trend_note(figures: Trend | None, zone: tzinfo = UTC) -> str:
+    """The note in brackets, as the summary shows it after an entry's own note;
+    empty for a page with no reports."""
+    return f"[{note(figures, zone)}]" if figures and figures.reports else ""

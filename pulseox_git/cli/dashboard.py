@@ -49,6 +49,9 @@ FailOn = Annotated[str | None, typer.Option(
 AsJson = Annotated[bool, typer.Option("--json", help="Print every spec's status as JSON.")]
 StrictNotify = Annotated[bool, typer.Option(
     "--strict-notify", help="Exit 1 when a notification fails (the summary is kept).")]
+AsOf = Annotated[str | None, typer.Option(
+    "--as-of", help="With --no-write: the dashboard as it stood at a commit (abc1234, "
+    "HEAD~3) or a time (2026-05-01T12:00Z), for incident reviews.")]
 PagePath = Annotated[str, typer.Option("--path", help="Page path in the watched repository.")]
 PageOwner = Annotated[str | None, typer.Option(
     "--page-owner", help="Owner of the page's repository, if not the dashboard's.")]
@@ -100,6 +103,7 @@ def refresh(
     as_json: AsJson = False, strict_notify: StrictNotify = False, remote: Remote = None,
     branch: Branch = "main", token: Token = None, cache_dir: CacheDir = None,
     transport: Transport = "auto", api_url: ApiUrl = None, verbose: Verbose = False,
+    as_of: AsOf = None,
 ) -> None:
     """Read every watched page, classify it, commit the summary and notify changes."""
     setup_logging(verbose)
@@ -107,10 +111,20 @@ def refresh(
     from pulseox_git.errors import EXIT_FAILURE, EXIT_GATE
 
     gate = _fail_on(fail_on)
+    client = make_client(token, remote, branch, cache_dir, dry_run, transport=transport,
+                         api_url=api_url)
+    when = None
+    if as_of is not None:  # every repository as it stood then, and `now` is then
+        from pulseox_git.errors import BadInputError
+        from pulseox_git.history import as_of_client
+
+        if write:
+            raise BadInputError(f"--as-of {as_of!r} shows the past and never writes: "
+                                "add --no-write")
+        client, when = as_of_client(client, owner, repo, as_of)
     board = PulseOxDashboard(token, owner, repo, mode=mode, tz=tz, notify=_notify(notify),
-                             dry_run=dry_run, client=make_client(
-                                 token, remote, branch, cache_dir, dry_run,
-                                 transport=transport, api_url=api_url))
+                             dry_run=dry_run, client=client,
+                             clock=(lambda: when) if when else None)
     if write:
         board.write_summary(force_refresh=True)
     else:

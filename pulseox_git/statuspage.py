@@ -1,0 +1,208 @@
+"""A static status page (`index.html`) and shields-style SVG badges. Pure; no I/O.
+
+One self-contained HTML file: inline CSS and SVG, no JavaScript, no external
+assets, so it works from disk, from GitHub Pages and on a phone. Every status
+is shown by a word and a symbol as well as a colour, for colour-blind readers;
+in the report strips a GOOD is a tall bar, a BAD a short bar with a cross, and
+a post without a readable report a hollow box.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from html import escape
+
+from pulseox_git.history import Report
+from pulseox_git.trends import Trend, format_when, note
+
+STATUSES = ("ERROR", "MISSING", "OK")
+SYMBOL = {"OK": "✔", "ERROR": "✖", "MISSING": "?"}
+COLOUR = {"OK": "#2e7d32", "ERROR": "#c62828", "MISSING": "#8d6e00"}  # WCAG AA on white
+BADGE_COLOUR = {"OK": "#2e7d32", "ERROR": "#c62828", "MISSING": "#9e7700"}
+STRIP = 40  # reports shown in a row's strip
+
+
+@dataclass(frozen=True)
+class Row:
+    """One spec as the page shows it."""
+
+    name: str  # the page path (with owner/repo when it lives elsewhere)
+    link: str  # relative for pages in this repository, absolute otherwise
+    status: str  # OK, ERROR or MISSING
+    note: str = ""
+    updated: datetime | None = None
+    trend: Trend | None = None
+    reports: Sequence[Report] = ()  # newest first
+
+
+def counts(rows: Sequence[Row]) -> dict[str, int]:
+    return {status: sum(r.status == status for r in rows) for status in STATUSES}
+
+
+def overall(rows: Sequence[Row]) -> str:
+    """The worst status present: ERROR, then MISSING, else OK."""
+    return next((s for s in STATUSES if any(r.status == s for r in rows)), "OK")
+
+
+def strip_svg(reports: Sequence[Report], zone: tzinfo = UTC, size: int = STRIP) -> str:
+    """The newest `size` reports as bars, oldest on the left; each has a tooltip."""
+    shown = list(reversed(reports[:size]))
+    width = max(len(shown), 1) * 6
+    bars = []
+    for i, r in enumerate(shown):
+        x = i * 6
+        tip = escape(f"{format_when(r.time, zone)} {r.report or r.problem or 'no report'}"
+                     + (f": {r.note}" if r.note else ""))
+        if r.report == "GOOD":
+            shape = f'<rect class="g" x="{x}" y="2" width="4" height="16"/>'
+        elif r.report == "BAD":
+            shape = (f'<rect class="b" x="{x}" y="10" width="4" height="8"/>'
+                     f'<path class="b" d="M{x} 1l4 4M{x + 4} 1l-4 4"/>')
+        else:
+            shape = f'<rect class="n" x="{x + 0.5}" y="6.5" width="3" height="11"/>'
+        bars.append(f"<g><title>{tip}</title>{shape}</g>")
+    label = (f"last {len(shown)} reports: {sum(r.report == 'GOOD' for r in shown)} GOOD, "
+             f"{sum(r.report == 'BAD' for r in shown)} BAD")
+    return (f'<svg class="strip" role="img" aria-label="{label}" width="{width}" height="20" '
+            f'viewBox="0 0 {width} 20" xmlns="http://www.w3.org/2000/svg">'
+            f"<title>{label}</title>{''.join(bars)}</svg>")
+
+
+CSS = """
+:root{color-scheme:light dark;--fg:#1b1b1b;--bg:#fff;--mute:#5f5f5f;--line:#ddd}
+@media (prefers-color-scheme:dark){:root{--fg:#eee;--bg:#161616;--mute:#aaa;--line:#333}}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:72rem;padding:1rem;color:var(--fg);background:var(--bg)}
+h1{font-size:1.4rem;margin:.2rem 0}.meta{color:var(--mute);margin:0 0 1rem}
+table{border-collapse:collapse;width:100%}th{text-align:left;font-weight:600}
+th,td{padding:.45rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+.st{font-weight:700;white-space:nowrap}.OK{color:#2e7d32}.ERROR{color:#c62828}
+.MISSING{color:#8d6e00}@media (prefers-color-scheme:dark){.OK{color:#81c784}
+.ERROR{color:#ef9a9a}.MISSING{color:#ffd54f}}
+.trend{color:var(--mute);font-size:.9em}.strip{display:block;margin-top:.3rem}
+.g{fill:#2e7d32}.b{fill:#c62828;stroke:#c62828;stroke-width:1.2}
+.n{fill:none;stroke:#888;stroke-width:1}a{color:inherit}
+@media (max-width:40rem){thead{display:none}tr{display:block;padding:.5rem 0;
+border-bottom:1px solid var(--line)}td{display:block;border:0;padding:.15rem 0}}
+""".strip()
+
+
+def render_index(rows: Sequence[Row], title: str, generated: datetime,
+                 zone: tzinfo = UTC) -> str:
+    """The whole page, rows in the order given (the dashboard's section order)."""
+    tally = counts(rows)
+    summary = " · ".join(f"{SYMBOL[s]} {n} {s}" for s, n in tally.items() if n) or "no specs"
+    body = []
+    for row in rows:
+        trend = escape(note(row.trend, zone)) if row.trend else ""
+        updated = escape(format_when(row.updated, zone)) if row.updated else "never"
+        body.append(
+            f'<tr class="row" data-status="{row.status}">'
+            f'<td class="st {row.status}">{SYMBOL[row.status]} {row.status}</td>'
+            f'<td><a href="{escape(row.link)}">{escape(row.name)}</a></td>'
+            f"<td>{escape(row.note)}</td><td>{updated}</td>"
+            f'<td class="trend">{trend}{strip_svg(row.reports, zone)}</td></tr>')
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{escape(title)}: {overall(rows)}</title>
+<style>{CSS}</style></head>
+<body><h1>{escape(title)}</h1>
+<p class="meta"><span class="st {overall(rows)}">{summary}</span> · updated \
+{escape(format_when(generated, zone))}</p>
+<table><thead><tr><th>Status</th><th>Page</th><th>Note</th><th>Updated</th><th>Trend</th>
+</tr></thead><tbody>
+{chr(10).join(body)}
+</tbody></table></body></html>
+"""
+
+
+# -- badges ------------------------------------------------------------------
+
+
+def _text_width(text: str) -> int:
+    """About how wide Verdana 11px draws `text`; shields uses the same guess."""
+    wide = sum(c.isupper() or c in "mwMW%" for c in text)
+    return int(len(text) * 6.2 + wide * 1.4) + 10
+
+
+def badge_svg(label: str, value: str, colour: str) -> str:
+    """A flat shields-style badge: grey label, coloured value, readable text."""
+    left, right = _text_width(label), _text_width(value)
+    total = left + right
+    label_e, value_e = escape(label), escape(value)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" '
+        f'aria-label="{label_e}: {value_e}"><title>{label_e}: {value_e}</title>'
+        f'<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" '
+        f'stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>'
+        f'<clipPath id="r"><rect width="{total}" height="20" rx="3" fill="#fff"/></clipPath>'
+        f'<g clip-path="url(#r)"><rect width="{left}" height="20" fill="#555"/>'
+        f'<rect x="{left}" width="{right}" height="20" fill="{colour}"/>'
+        f'<rect width="{total}" height="20" fill="url(#s)"/></g>'
+        f'<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,'
+        f'sans-serif" font-size="11">'
+        f'<text x="{left / 2}" y="15" fill="#010101" fill-opacity=".3">{label_e}</text>'
+        f'<text x="{left / 2}" y="14">{label_e}</text>'
+        f'<text x="{left + right / 2}" y="15" fill="#010101" fill-opacity=".3">{value_e}</text>'
+        f'<text x="{left + right / 2}" y="14">{value_e}</text></g></svg>\n')
+
+
+def badge_name(name: str) -> str:
+    """A file name for a spec's badge: `jobs/backup.md` -> `jobs--backup.md.svg`."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name.replace("/", "--")).strip("._") + ".svg"
+
+
+def badges(rows: Sequence[Row], label: str = "status") -> dict[str, str]:
+    """{path under badges/: svg}: one per spec and `badges/status.svg` for them all."""
+    files = {}
+    for row in rows:
+        name = badge_name(row.name)
+        stem, n = name[:-4], 2
+        while f"badges/{name}" in files or name == "status.svg":
+            name, n = f"{stem}-{n}.svg", n + 1
+        value = f"{SYMBOL[row.status]} {row.status}"
+        files[f"badges/{name}"] = badge_svg(row.name, value, BADGE_COLOUR[row.status])
+    worst = overall(rows)
+    tally = counts(rows)
+    if worst == "OK":
+        value = f"{SYMBOL['OK']} all {tally['OK']} OK" if rows else "no specs"
+    else:
+        value = " ".join(f"{SYMBOL[s]} {tally[s]} {s}" for s in STATUSES[:2] if tally[s])
+    files["badges/status.svg"] = badge_svg(label, value, BADGE_COLOUR[worst])
+    return files
+
+
+# -- from a dashboard refresh ------------------------------------------------
+
+
+def rows_for(board, entries) -> list[Row]:
+    """The dashboard's entries as rows, ERROR first, then MISSING, then OK."""
+    from urllib.parse import quote
+
+    rows = []
+    for entry in sorted(entries, key=lambda e: STATUSES.index(e.status)):
+        spec = entry.spec
+        if (spec.owner, spec.repo) == (board.owner, board.repo):
+            name, link = spec.path, quote(spec.path, safe="/")
+        else:
+            name = f"{spec.owner}/{spec.repo}/{spec.path}"
+            link = board.web_link.format(owner=spec.owner, repo=spec.repo,
+                                         branch=board.client.branch,
+                                         path=quote(spec.path, safe="/"))
+        rows.append(Row(name, link, entry.status, entry.note, entry.updated,
+                        getattr(entry, "trend", None), entry.history))
+    return rows
+
+
+def status_files(board, summary) -> dict[str, bytes]:
+    """`index.html` and `badges/*.svg` for one refresh, committed with the summary."""
+    rows = rows_for(board, summary.entries)
+    zone = board.settings.zone
+    page = render_index(rows, f"{board.owner}/{board.repo} status", summary.generated, zone)
+    files = {"index.html": page.encode()}
+    files.update((path, svg.encode()) for path, svg in badges(rows).items())
+    return files
