@@ -353,3 +353,81 @@ def test_unknown_transport_and_bad_api_url_are_bad_input(cli):
 def test_errors_are_remote_errors():
     assert issubclass(RateLimitError, RemoteError) and issubclass(UnreachableApiError,
                                                                   RemoteError)
+
+
+def test_a_dashboard_refresh_over_the_api_equals_the_git_one(api):
+    """Same repositories, same clock: the same sections, notes and Changes either way;
+    the API writes its summary, spec file and state as ONE commit."""
+    from datetime import timedelta
+
+    from pulseox_git.dashboard import STATE_FILE, PulseOxDashboard
+    from pulseox_git.page import render
+    from pulseox_git.specs import PulseOxSpec
+
+    owner, bare = new_repo(api)
+    other, _other_bare = new_repo(api)
+    day = timedelta(days=1)
+
+    def poster(at):
+        return PulseOxClient(transport="git", clock=lambda: at)
+
+    poster(FIXED - 3 * day).post(owner, "status", "jobs/stale.md", "old")
+    poster(FIXED).post_many(owner, "status", [
+        {"path": "jobs/ok.md", "content": "fine"},
+        {"path": "jobs/bad.md", "content": "x", "report": "BAD", "note": "exit 3"}])
+    commit_files(bare, {"jobs/hand.md": "edited without a footer",
+                        "jobs/copied.md": render("jobs/copied.md", "x", "GOOD", FIXED - 2 * day)},
+                 date="2026-05-01T12:00:00Z")
+    poster(FIXED).post(other, "status", "elsewhere.md", "x", note="far away")
+    specs = [PulseOxSpec(owner, "status", f"jobs/{name}.md", "1d")
+             for name in ("ok", "bad", "stale", "hand", "copied", "never")]
+    specs.append(PulseOxSpec(other, "status", "elsewhere.md", "2h", "10m"))
+
+    def board(transport, at, **kw):
+        c = PulseOxClient(transport=transport, api_url=api.url, clock=lambda: at)
+        return PulseOxDashboard(owner=owner, repo="status", spec_list=specs,
+                                clock=lambda: at, client=c, **kw)
+
+    now = FIXED + timedelta(hours=1)
+    by_git, by_api = board("git", now).refresh(), board("api", now).refresh()
+    assert by_api.summary.text == by_git.summary.text
+    assert {e.status for e in by_api.summary.entries} == {"OK", "ERROR", "MISSING"}
+    assert "footer time" in by_api.summary.text and "exit 3" in by_api.summary.text
+
+    planned = {t: board(t, now, dry_run=True).write_summary().published for t in ("git", "api")}
+    assert planned["api"].sha == planned["git"].sha and refs(bare).count("\n") == 1
+
+    before = int(git("rev-list", "--count", "main", cwd=bare))
+    written = board("api", now).write_summary().published
+    assert int(git("rev-list", "--count", "main", cwd=bare)) == before + 1
+    assert git("rev-parse", "main", cwd=bare).strip() == written.sha
+    touched = git("show", "--name-only", "--format=", "main", cwd=bare).split()
+    assert {"summary.md", "pulseox.toml", STATE_FILE} <= set(touched)
+
+    later = now + timedelta(hours=2)  # elsewhere.md: 2h + 10m grace have passed
+    poster(later).post(owner, "status", "jobs/ok.md", "broken", report="BAD", note="disk")
+    by_git, by_api = board("git", later).refresh(), board("api", later).refresh()
+    assert by_api.summary.text == by_git.summary.text
+    assert [(e.spec.path, e.previous, e.status) for e in by_api.summary.changes] == [
+        ("jobs/ok.md", "OK", "ERROR"), ("elsewhere.md", "OK", "MISSING")]
+
+
+def test_spec_add_and_dashboard_refresh_from_the_cli_over_the_api(api, cli):
+    owner, bare = new_repo(api)
+    over_api = ["--transport", "api", "--api-url", api.url]
+    code, _out, err = cli("post", "--owner", owner, "--repo", "status", "--path", "jobs/a.md",
+                          "--content", "ok", *over_api)
+    assert code == 0, err
+    code, out, err = cli("spec", "add", "--owner", owner, "--repo", "status", "--path",
+                         "jobs/a.md", "--schedule", "1d", *over_api)
+    assert code == 0 and "watch" in out, err
+    code, out, err = cli("dashboard", "refresh", "--owner", owner, "--repo", "status",
+                         *over_api)
+    assert code == 0 and "# OK\n- [jobs/a.md](jobs/a.md)" in out, err
+    assert f"to {api.url}/repos/{owner}/status" in err
+    code, shown, err = cli("dashboard", "show", "--owner", owner, "--repo", "status",
+                           *over_api)
+    assert code == 0 and shown == out, err
+    assert log(bare) == ["pulseox: dashboard 0 ERROR, 0 MISSING, 1 OK (1 changed)",
+                         f"pulseox: watch {owner}/status:jobs/a.md every 1d",
+                         "pulseox: jobs/a.md GOOD"]
