@@ -49,6 +49,8 @@ def overall(rows: Sequence[Row]) -> str:
 
 def strip_svg(reports: Sequence[Report], zone: tzinfo = UTC, size: int = STRIP) -> str:
     """The newest `size` reports as bars, oldest on the left; each has a tooltip."""
+    if not reports:
+        return ""
     shown = list(reversed(reports[:size]))
     width = max(len(shown), 1) * 6
     bars = []
