@@ -91,10 +91,20 @@ def _notify(value: str | None):
     if value is None:
         return None
     try:
-        return json.loads(value)
+        config = json.loads(value)
     except ValueError as err:
         raise BadInputError(f"--notify is not valid JSON ({err.msg} at {err.pos}); use "
                             "'{\"slack\": {\"webhook_url_env\": \"SLACK_WEBHOOK_URL\"}}'") from None
+    from pulseox_git.specs import check_notify
+
+    check_notify(config, stored=False)
+    try:
+        check_notify(config, stored=True)
+    except BadInputError as err:  # allowed, but the secret is now on a command line
+        typer.echo(f"warning: {str(err).split(':')[0]}; it is on the command line, where "
+                   "others may see it: name an environment variable with <setting>_env",
+                   err=True)
+    return config
 
 
 def refresh(
