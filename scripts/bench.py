@@ -155,51 +155,104 @@ def rendered(batch: list[Page]) -> dict[str, bytes]:
 # -- the measures --------------------------------------------------------------
 
 
+class Original:
+    """pulseox 0.1.5 in its own venv, driven one operation at a time over a pipe,
+    so its runs interleave with ours; each reply is the seconds it took in-process."""
+
+    def __init__(self, python: Path, work: Path) -> None:
+        self.python, self.work = python, work
+        self.proc = subprocess.Popen([str(python), "-c", ORIGINAL_DRIVER], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+
+    def clone(self, name: str, stream: bytes = b"") -> Path:
+        """A working-tree clone of a new remote: what the original's git backend uses."""
+        remote = make_remote(self.work / "orig-remotes" / f"{name}.git", stream)
+        clone = self.work / f"orig-{name}"
+        git("clone", "--quiet", f"file://{remote}", str(clone))
+        return clone
+
+    def __call__(self, **job) -> float:
+        self.proc.stdin.write(json.dumps(job) + "\n")  # type: ignore[union-attr]
+        self.proc.stdin.flush()  # type: ignore[union-attr]
+        reply = self.proc.stdout.readline()  # type: ignore[union-attr]
+        if not reply:
+            raise RuntimeError(f"the original pulseox failed on {job}")
+        return float(reply)
+
+    def dashboard(self, clone: Path, specs: int) -> float:
+        """A whole process: start, import, read every spec from the working tree."""
+        job = json.dumps({"kind": "dashboard", "clone": str(clone), "n": specs})
+        return measured([str(self.python), "-c", ORIGINAL_DRIVER, job])[0]
+
+    def close(self) -> None:
+        self.proc.stdin.close()  # type: ignore[union-attr]
+        self.proc.wait()
+
+
 class Bench:
     def __init__(self, work: Path, sizes: Sizes, original: Path | None, log=print) -> None:
-        self.work, self.sizes, self.original, self.log = work, sizes, original, log
+        self.work, self.sizes, self.log = work, sizes, log
+        self.original = Original(original, work) if original else None
         self.results: dict = {}
         self.cli = str(Path(sys.executable).parent / "pulseox-git")
 
-    def client(self, name: str) -> tuple[PulseOxClient, Path]:
+    def client(self, name: str) -> PulseOxClient:
         remote = make_remote(self.work / "remotes" / "bench" / f"{name}.git")
-        return PulseOxClient(remote=f"file://{remote}", cache_dir=self.work / f"cache-{name}"), \
-            remote
+        return PulseOxClient(remote=f"file://{remote}", cache_dir=self.work / f"cache-{name}")
 
     def batch(self) -> None:
-        """(a) N pages in one commit and push, in-process, against raw git."""
+        """(a) N pages in one commit and push, in-process, against raw git and the
+        original (its write_tree: one `git add` per file, commit, push)."""
         out = self.results.setdefault("batch", {})
         for n in self.sizes.batch:
-            client, _ = self.client(f"batch-{n}")
+            client = self.client(f"batch-{n}")
             raw = raw_clone(make_remote(self.work / f"raw-batch-{n}.git"),
                             self.work / f"raw-cache-batch-{n}.git")
+            orig = self.original.clone(f"batch-{n}") if self.original else None
+            orig_reps = self.sizes.original_reps if n >= 1000 else self.sizes.batch_reps
             client.post_many("bench", "status", pages(n, -1))  # warm the cache
-            ours, plain = [], []
+            if orig and self.original:
+                self.original(kind="batch", clone=str(orig), n=n, rep=-1)  # create the files
+            ours, plain, theirs = [], [], []
             for rep in range(self.sizes.batch_reps):
                 batch = pages(n, rep)
                 ours.append(timed(lambda c=client, b=batch: c.post_many("bench", "status", b)))
                 files = rendered(batch)
                 plain.append(timed(lambda r=raw, f=files, b=batch:
                                    raw_post(r, f, commit_message(b))))
+                if orig and self.original and rep < orig_reps:
+                    theirs.append(self.original(kind="batch", clone=str(orig), n=n, rep=rep))
             out[str(n)] = {"pulseox_git": stats(ours), "raw_git": stats(plain)}
+            if theirs:
+                out[str(n)]["original"] = stats(theirs)
             self.log(f"  (a) N={n}: {statistics.median(ours):.3f}s vs raw "
-                     f"{statistics.median(plain):.3f}s")
+                     f"{statistics.median(plain):.3f}s"
+                     + (f" vs original {statistics.median(theirs):.3f}s" if theirs else ""))
 
     def posts(self) -> None:
-        """(b) single posts one after another on a warm cache, against raw git."""
-        client, _ = self.client("posts")
+        """(b) single posts one after another on a warm cache, against raw git
+        (fetch, commit, push) and the original (add, commit, push)."""
+        client = self.client("posts")
         raw = raw_clone(make_remote(self.work / "raw-posts.git"), self.work / "raw-cache-posts")
+        orig = self.original.clone("posts") if self.original else None
         client.post("bench", "status", "warm.md", "warm")
-        ours, plain = [], []
+        if orig and self.original:
+            self.original(kind="post", clone=str(orig), i=-1)
+        ours, plain, theirs = [], [], []
         for i in range(self.sizes.posts):
             page = Page(f"jobs/job-{i % 7}.md", f"run {i}\n", "GOOD", f"run {i}")
             ours.append(timed(lambda p=page: client.post("bench", "status", p.path, p.content,
                                                          p.report, p.note)))
             files = rendered([page])
             plain.append(timed(lambda f=files, p=page: raw_post(raw, f, commit_message([p]))))
+            if orig and self.original:
+                theirs.append(self.original(kind="post", clone=str(orig), i=i))
         self.results["posts"] = {"pulseox_git": stats(ours), "raw_git": stats(plain)}
+        if theirs:
+            self.results["posts"]["original"] = stats(theirs)
         self.log(f"  (b) per post: {statistics.median(ours) * 1000:.1f} ms vs raw "
-                 f"{statistics.median(plain) * 1000:.1f} ms")
+                 f"{statistics.median(plain) * 1000:.1f} ms"
+                 + (f" vs original {statistics.median(theirs) * 1000:.1f} ms" if theirs else ""))
 
     def startup(self) -> None:
         """(e) process start-up, against python itself."""
@@ -237,7 +290,8 @@ class Bench:
         return b"".join(chunks)
 
     def dashboard(self) -> None:
-        """(c) a cold `dashboard refresh --no-write` against raw clone + one log pass."""
+        """(c) a cold `dashboard refresh --no-write` process against a raw clone plus
+        one log pass, and the original reading the same pages from a working tree."""
         if not dashboard_ready():
             self.results["dashboard"] = {"skipped": "pulseox-git has no dashboard refresh yet"}
             self.log("  (c) skipped: pulseox-git has no `dashboard refresh` yet")
@@ -246,28 +300,34 @@ class Bench:
         remotes = self.work / "dash-remotes"
         for specs, commits in self.sizes.dash:
             name = f"d{specs}x{commits}"
-            remote = make_remote(remotes / "bench" / f"{name}.git",
-                                 self.history_stream(specs, commits, name))
+            stream = self.history_stream(specs, commits, name)
+            remote = make_remote(remotes / "bench" / f"{name}.git", stream)
+            orig = self.original.clone(name, stream) if self.original else None
             env = {**os.environ, "PULSEOX_GIT_REMOTE": f"file://{remotes}/{{owner}}/{{repo}}.git"}
             cmd = [self.cli, "dashboard", "refresh", "--owner", "bench", "--repo", name,
                    "--no-write"]
             raw_cmd = ["sh", "-c", 'git clone --quiet --bare "$1" "$2" && '
                        f'git -C "$2" log -z --name-only "{LOG_FORMAT}" main >/dev/null', "sh",
                        f"file://{remote}"]
-            ours, plain, rss = [], [], []
+            ours, plain, theirs, rss = [], [], [], []
             for rep in range(self.sizes.dash_reps):
                 cache = self.work / f"dash-cache-{name}-{rep}"
                 seconds, peak = measured(cmd, {**env, "PULSEOX_GIT_CACHE": str(cache)})
                 ours.append(seconds)
                 rss.append(peak)
                 plain.append(measured([*raw_cmd, str(self.work / f"raw-{name}-{rep}")])[0])
+                if orig and self.original:
+                    theirs.append(self.original.dashboard(orig, specs))
             entry = {"pulseox_git": stats(ours), "raw_git": stats(plain),
                      "peak_rss_bytes": max(rss)}
+            if theirs:
+                entry["original"] = stats(theirs)
             if (specs, commits) == self.sizes.dash[-1]:
                 entry["incremental"] = self.incremental(remote, name, env, cmd)
             out[name] = {"specs": specs, "commits": commits, **entry}
             self.log(f"  (c) {specs} specs x {commits} commits: cold {statistics.median(ours):.3f}s"
-                     f" vs raw {statistics.median(plain):.3f}s, peak {max(rss) >> 20} MB")
+                     f" vs raw {statistics.median(plain):.3f}s, peak {max(rss) >> 20} MB"
+                     + (f"; original {statistics.median(theirs):.3f}s" if theirs else ""))
 
     def incremental(self, remote: Path, name: str, env: dict, cmd: list[str]) -> dict:
         """A refresh on a warm cache after 10 new posts, each its own commit."""
@@ -280,105 +340,53 @@ class Bench:
             samples.append(measured(cmd, {**env, "PULSEOX_GIT_CACHE": str(cache)})[0])
         return stats(samples)
 
-    # -- (d) the original pulseox ----------------------------------------------
-
-    def original_run(self, job: dict) -> list[float]:
-        """Run ORIGINAL_DRIVER in the original's venv; its in-process samples."""
-        assert self.original
-        proc = subprocess.run([str(self.original), "-c", ORIGINAL_DRIVER, json.dumps(job)],
-                              capture_output=True, text=True)
-        if proc.returncode:
-            raise RuntimeError(f"the original failed on {job}: {proc.stderr[-2000:]}")
-        return json.loads(proc.stdout.splitlines()[-1])
-
-    def original_clone(self, name: str, stream: bytes = b"") -> Path:
-        remote = make_remote(self.work / "orig-remotes" / f"{name}.git", stream)
-        clone = self.work / f"orig-{name}"
-        git("clone", "--quiet", f"file://{remote}", str(clone))
-        return clone
-
-    def original_all(self) -> None:
-        """(d) pulseox 0.1.5's local git backend doing (a), (b) and (c)."""
-        if not self.original:
-            self.results["original"] = {"skipped": f"{ORIGINAL} could not be installed"}
-            self.log(f"  (d) skipped: {ORIGINAL} is not installed")
-            return
-        out = self.results.setdefault("original", {"batch": {}})
-        for n in self.sizes.batch:
-            clone = self.original_clone(f"batch-{n}")
-            reps = self.sizes.original_reps if n >= 1000 else self.sizes.batch_reps
-            samples = self.original_run({"kind": "batch", "clone": str(clone), "n": n,
-                                         "reps": reps})
-            out["batch"][str(n)] = stats(samples)
-            self.log(f"  (d) original batch N={n}: {statistics.median(samples):.3f}s")
-        clone = self.original_clone("posts")
-        out["posts"] = stats(self.original_run({"kind": "posts", "clone": str(clone),
-                                                "n": self.sizes.posts}))
-        self.log(f"  (d) original per post: {out['posts']['median'] * 1000:.1f} ms")
-        if "skipped" in self.results.get("dashboard", {}):
-            return
-        out["dashboard"] = {}
-        for specs, commits in self.sizes.dash:
-            name = f"d{specs}x{commits}"
-            clone = self.original_clone(name, self.history_stream(specs, commits, name))
-            job = json.dumps({"kind": "dashboard", "clone": str(clone), "n": specs, "reps": 1})
-            samples = [measured([str(self.original), "-c", ORIGINAL_DRIVER, job])[0]
-                       for _ in range(self.sizes.dash_reps)]
-            out["dashboard"][name] = stats(samples)
-            self.log(f"  (d) original dashboard {specs} specs x {commits} commits "
-                     f"(working tree only): {statistics.median(samples):.3f}s")
+    def close(self) -> None:
+        if self.original:
+            self.original.close()
 
 
 # The original's own API, read from its source: make_backend(None, 'file://<clone>')
 # writes into a working-tree clone (one `git add` per file, commit, push), and
 # PulseOxDashboard.compute_summary() reads each spec's file from that working tree.
+# Serves one JSON job per line on stdin, answering with the seconds it took.
 ORIGINAL_DRIVER = r"""
 import json, sys, time
 from datetime import timedelta
-job = json.loads(sys.argv[1])
-repo = "file://" + job["clone"]
-samples = []
-if job["kind"] == "batch":
+
+def batch(clone, n, rep):
     from pulseox.generic_backend import make_backend
     from pulseox.specs import create_metadata
-    for rep in range(job["reps"] + 1):
-        files = [(f"jobs/team-{i % 10}/job-{i:05d}.md",
-                  f"job {i} ran, round {rep}\n\n" + create_metadata("x.md", "GOOD", f"r{rep}"))
-                 for i in range(job["n"])]
-        t = time.perf_counter()
-        make_backend(None, repo).write_tree(files, f"round {rep}")
-        samples.append(time.perf_counter() - t)
-    samples = samples[1:]  # the first round creates the files
-elif job["kind"] == "posts":
+    files = [(f"jobs/team-{i % 10}/job-{i:05d}.md",
+              f"job {i} ran, round {rep}\n\n" + create_metadata("x.md", "GOOD", f"r{rep}"))
+             for i in range(n)]
+    t = time.perf_counter()
+    make_backend(None, "file://" + clone).write_tree(files, f"round {rep}")
+    return time.perf_counter() - t
+
+def post(clone, i):
     from pulseox.client import PulseOxClient
-    client = PulseOxClient()
-    for i in range(job["n"] + 1):
-        t = time.perf_counter()
-        client.post(None, repo, f"jobs/job-{i % 7}.md", f"run {i}\n", "GOOD", f"run {i}")
-        samples.append(time.perf_counter() - t)
-    samples = samples[1:]
-else:
+    t = time.perf_counter()
+    PulseOxClient().post(None, "file://" + clone, f"jobs/job-{i % 7}.md", f"run {i}\n",
+                         "GOOD", f"run {i}")
+    return time.perf_counter() - t
+
+def dashboard(clone, n):
     from pulseox.dashboard import PulseOxDashboard
     from pulseox.specs import PulseOxSpec
-    for _ in range(job["reps"]):
-        t = time.perf_counter()
-        specs = [PulseOxSpec(owner=None, repo=repo, path=f"jobs/team-{i % 10}/job-{i:05d}.md",
-                             schedule=timedelta(days=1)) for i in range(job["n"])]
-        PulseOxDashboard(owner=None, repo=repo, spec_list=specs).compute_summary()
-        samples.append(time.perf_counter() - t)
-print(json.dumps(samples))
+    repo = "file://" + clone
+    specs = [PulseOxSpec(owner=None, repo=repo, path=f"jobs/team-{i % 10}/job-{i:05d}.md",
+                         schedule=timedelta(days=1)) for i in range(n)]
+    PulseOxDashboard(owner=None, repo=repo, spec_list=specs).compute_summary()
+
+if len(sys.argv) > 1:
+    job = json.loads(sys.argv[1])
+    dashboard(job["clone"], job["n"])
+else:
+    for line in sys.stdin:
+        job = json.loads(line)
+        kind = job.pop("kind")
+        print(batch(**job) if kind == "batch" else post(**job), flush=True)
 """
-
-
-def spec_file(owner: str, repo: str, paths: list[str]) -> str:
-    """pulseox.toml watching `paths` daily, in the format pulseox_git.specs reads."""
-    tables = "".join(f'\n[[spec]]\nowner = "{owner}"\nrepo = "{repo}"\npath = "{path}"\n'
-                     'schedule = "1d"\n' for path in paths)
-    return '[dashboard]\nmode = "md"\ntz = "UTC"\n' + tables
-
-
-def dashboard_ready() -> bool:
-    return importlib.util.find_spec("pulseox_git.dashboard") is not None
 
 
 def install_original() -> Path | None:
@@ -396,6 +404,17 @@ def install_original() -> Path | None:
         return None
     stamp.write_text(ORIGINAL)
     return python
+
+
+def spec_file(owner: str, repo: str, paths: list[str]) -> str:
+    """pulseox.toml watching `paths` daily, in the format pulseox_git.specs reads."""
+    tables = "".join(f'\n[[spec]]\nowner = "{owner}"\nrepo = "{repo}"\npath = "{path}"\n'
+                     'schedule = "1d"\n' for path in paths)
+    return '[dashboard]\nmode = "md"\ntz = "UTC"\n' + tables
+
+
+def dashboard_ready() -> bool:
+    return importlib.util.find_spec("pulseox_git.dashboard") is not None
 
 
 # -- reporting -----------------------------------------------------------------
@@ -426,7 +445,6 @@ def largest(section: dict) -> tuple[str, dict] | tuple[None, None]:
 def targets(results: dict) -> list[tuple[str, str, bool]]:
     """(what, measured, met) for each target of issue 7 that this run measured."""
     found = []
-    original = results.get("original", {})
     batch = results.get("batch", {})
     if batch:
         n = max(batch, key=int)
@@ -439,7 +457,7 @@ def targets(results: dict) -> list[tuple[str, str, bool]]:
             found.append((f"(a) growth {lo} -> {hi} pages no worse than linear "
                           f"(<= {int(hi) // int(lo)}x)", times(growth),
                           growth <= int(hi) / int(lo)))
-        orig = original.get("batch", {}).get(n)
+        orig = batch[n].get("original")
         if orig:
             speed = ratio(orig, batch[n]["pulseox_git"])
             found.append((f"(d) batch of {n} at least 10x faster than the original",
@@ -448,8 +466,8 @@ def targets(results: dict) -> list[tuple[str, str, bool]]:
     if posts:
         r = ratio(posts["pulseox_git"], posts["raw_git"])
         found.append(("(b) single post at most 1.5x raw git", times(r), r <= 1.5))
-        if original.get("posts"):
-            speed = ratio(original["posts"], posts["pulseox_git"])
+        if posts.get("original"):
+            speed = ratio(posts["original"], posts["pulseox_git"])
             found.append(("(d) single post faster than the original", times(speed), speed > 1))
     _, dash = largest(results.get("dashboard", {}))
     if dash:
@@ -481,24 +499,23 @@ def rows(results: dict) -> list[list[str]]:
     """The comparison table: one row per measure."""
     table = [["measure", "pulseox-git", "raw git", "ratio", "original pulseox 0.1.5",
               "original / pulseox-git"]]
-    original = results.get("original", {})
     for n, entry in results.get("batch", {}).items():
-        orig = original.get("batch", {}).get(n)
+        orig = entry.get("original")
         table.append([f"(a) batch of {n} pages, one commit", secs(entry["pulseox_git"]),
                       secs(entry["raw_git"]), times(ratio(entry["pulseox_git"],
                                                           entry["raw_git"])),
                       secs(orig), times(ratio(orig, entry["pulseox_git"]))])
     posts = results.get("posts")
     if posts:
-        orig = original.get("posts")
+        orig = posts.get("original")
         table.append([f"(b) single post, warm cache (median of {posts['pulseox_git']['n']})",
                       secs(posts["pulseox_git"]), secs(posts["raw_git"]),
                       times(ratio(posts["pulseox_git"], posts["raw_git"])), secs(orig),
                       times(ratio(orig, posts["pulseox_git"]))])
-    for name, entry in results.get("dashboard", {}).items():
+    for entry in results.get("dashboard", {}).values():
         if not isinstance(entry, dict):
             continue
-        orig = original.get("dashboard", {}).get(name)
+        orig = entry.get("original")
         table.append([f"(c) cold refresh, {entry['specs']} specs x {entry['commits']} commits "
                       f"(peak {entry['peak_rss_bytes'] / 2**20:.0f} MB)",
                       secs(entry["pulseox_git"]), secs(entry["raw_git"]),
@@ -572,7 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print the README table")
     parser.add_argument("--no-original", action="store_true",
                         help=f"skip (d): do not install or run {ORIGINAL}")
-    parser.add_argument("--only", default="abcde", help="the parts to run, e.g. 'ae'")
+    parser.add_argument("--only", default="abce", help="the parts to run, e.g. 'ae' ((d), "
+                        "the original, runs beside (a), (b) and (c) unless --no-original)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     sizes = TINY if args.tiny else QUICK if args.quick else FULL
@@ -580,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("PULSEOX_TOKEN", "GITHUB_TOKEN", "PULSEOX_GIT_REMOTE", "PULSEOX_GIT_CACHE"):
         os.environ.pop(name, None)
     original = None
-    if "d" in args.only and not args.no_original and not args.tiny:
+    if not args.no_original and not args.tiny:
         original = install_original()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pulseox-bench-") as tmp:
@@ -590,11 +608,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update({"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
                            "XDG_CONFIG_HOME": str(home / ".config")})
         bench = Bench(work, sizes, original, log=lambda line: print(line, file=sys.stderr))
-        parts = {"a": bench.batch, "b": bench.posts, "c": bench.dashboard,
-                 "d": bench.original_all, "e": bench.startup}
-        for key in "abcde":
-            if key in args.only:
-                parts[key]()
+        parts = {"a": bench.batch, "b": bench.posts, "c": bench.dashboard, "e": bench.startup}
+        try:
+            for key in "abce":
+                if key in args.only:
+                    parts[key]()
+        finally:
+            bench.close()
         results = bench.results
     shown = " ".join(["scripts/bench", *(argv if argv is not None else sys.argv[1:])])
     results.update(command=shown.strip(), machine=machine(),
