@@ -266,8 +266,9 @@ def cached_history(store, tip: str | None, paths: Iterable[str], save: bool = Tr
 
 
 def page_reports(store, path: str) -> list[Report]:
-    """One page's reports, newest first: fetch, then read through the cache."""
-    return store.run(lambda tip: cached_history(store, tip, [path])[0][path])
+    """One page's reports, newest first: fetch, then read through the cache
+    (`store.history`, so the REST API store works too)."""
+    return store.run(lambda tip: store.history(tip, [path])[path])
 
 
 # -- as of an earlier revision or time ---------------------------------------
@@ -330,7 +331,7 @@ class PinnedStore:
 
         store = self.store
         if not isinstance(store, GitStore):  # AutoStore: git unless it fell back
-            store = getattr(store, "chosen", None) or getattr(store, "git", None)
+            store = getattr(store, "chosen", None) or getattr(store, "git_store", None)
         if not isinstance(store, GitStore):
             raise BadInputError("--as-of reads the git history: use the git transport")
         return store

@@ -63,39 +63,40 @@ class AutoStore:
     """
 
     def __init__(self, git: Any, make_api: Callable[[], Any]) -> None:
-        self.git = git
+        # not `self.git`: callers use `store.git(...)`, GitStore's method, through us
+        self.git_store = git
         self._make_api = make_api
         self.chosen: Any = None
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.chosen or self.git, name)
+        return getattr(self.chosen or self.git_store, name)
 
     def __repr__(self) -> str:
-        return f"AutoStore({self.chosen or self.git!r})"
+        return f"AutoStore({self.chosen or self.git_store!r})"
 
     @property
     def url(self) -> str:
-        return (self.chosen or self.git).url
+        return (self.chosen or self.git_store).url
 
     def run(self, work: Callable[[Any], T]) -> T:
         if self.chosen is not None:
             return self.chosen.run(work)
 
         def first(tip: Any) -> T:
-            self.chosen = self.git  # git fetched: from here on, errors are git's to report
+            self.chosen = self.git_store  # git fetched: from here on, errors are git's to report
             return work(tip)
 
-        return self._try_git(lambda: self.git.run(first), lambda api: api.run(work))
+        return self._try_git(lambda: self.git_store.run(first), lambda api: api.run(work))
 
     def publish(self, make_change: Callable[[Any, Any], Any], dry_run: bool = False) -> Any:
         if self.chosen is not None:
             return self.chosen.publish(make_change, dry_run)
 
         def first(store: Any, tip: Any) -> Any:
-            self.chosen = self.git
+            self.chosen = self.git_store
             return make_change(store, tip)
 
-        return self._try_git(lambda: self.git.publish(first, dry_run),
+        return self._try_git(lambda: self.git_store.publish(first, dry_run),
                              lambda api: api.publish(make_change, dry_run))
 
     def _try_git(self, with_git: Callable[[], T], with_api: Callable[[Any], T]) -> T:

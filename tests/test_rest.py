@@ -431,3 +431,19 @@ def test_spec_add_and_dashboard_refresh_from_the_cli_over_the_api(api, cli):
     assert log(bare) == ["pulseox: dashboard 0 ERROR, 0 MISSING, 1 OK (1 changed)",
                          f"pulseox: watch {owner}/status:jobs/a.md every 1d",
                          "pulseox: jobs/a.md GOOD"]
+
+
+def test_history_command_through_auto_and_over_the_api(api, cli, monkeypatch):
+    owner, _bare = new_repo(api)
+    client(api).post(owner, "status", "a.md", "x", note="first")
+    client(api).post(owner, "status", "a.md", "y", report="BAD", note="second")
+    monkeypatch.setenv("PULSEOX_API_URL", api.url)  # auto may fall back: an AutoStore
+    outputs = []
+    for extra in ([], ["--transport", "api"], ["--remote", "http://127.0.0.1:9/o/r.git"]):
+        code, out, err = cli("history", "--owner", owner, "--repo", "status", "--path", "a.md",
+                             *extra)
+        assert code == 0, err
+        outputs.append(out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert [line.split()[3::2] for line in outputs[0].splitlines()] == [
+        ["BAD", "second"], ["GOOD", "first"]]

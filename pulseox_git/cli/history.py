@@ -7,12 +7,14 @@ from typing import Annotated
 import typer
 
 from pulseox_git.cli.common import (
+    ApiUrl,
     Branch,
     CacheDir,
     Owner,
     Remote,
     Repo,
     Token,
+    Transport,
     Verbose,
     make_client,
     setup_logging,
@@ -26,7 +28,8 @@ def history(
         "--limit", min=1, help="Show only the newest N reports.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON, newest first.")] = False,
     remote: Remote = None, branch: Branch = "main", token: Token = None,
-    cache_dir: CacheDir = None, verbose: Verbose = False,
+    cache_dir: CacheDir = None, transport: Transport = "auto", api_url: ApiUrl = None,
+    verbose: Verbose = False,
 ) -> None:
     """Print a page's reports over time, newest first: time, report, commit, note."""
     setup_logging(verbose)
@@ -34,7 +37,8 @@ def history(
     from pulseox_git.page import check_path
 
     check_path(path)
-    store = make_client(token, remote, branch, cache_dir, False).store(owner, repo)
+    store = make_client(token, remote, branch, cache_dir, False, transport=transport,
+                        api_url=api_url).store(owner, repo)
     reports = page_reports(store, path)[:limit]
     if json_out:
         import json
