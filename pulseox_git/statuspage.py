@@ -96,7 +96,8 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime,
                  zone: tzinfo = UTC) -> str:
     """The whole page, rows in the order given (the dashboard's section order)."""
     tally = counts(rows)
-    summary = " · ".join(f"{SYMBOL[s]} {n} {s}" for s, n in tally.items() if n) or "no specs"
+    summary = " · ".join(f'<span class="st {s}">{SYMBOL[s]} {n} {s}</span>'
+                         for s, n in tally.items() if n) or "no specs"
     body = []
     for row in rows:
         trend = escape(note(row.trend, zone)) if row.trend else ""
@@ -113,7 +114,7 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime,
 <title>{escape(title)}: {overall(rows)}</title>
 <style>{CSS}</style></head>
 <body><h1>{escape(title)}</h1>
-<p class="meta"><span class="st {overall(rows)}">{summary}</span> · updated \
+<p class="meta">{summary} · updated \
 {escape(format_when(generated, zone))}</p>
 <table><thead><tr><th>Status</th><th>Page</th><th>Note</th><th>Updated</th><th>Trend</th>
 </tr></thead><tbody>

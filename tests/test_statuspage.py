@@ -87,7 +87,8 @@ def test_the_page_parses_with_a_row_per_spec_and_its_status():
     assert ("meta", {"name": "viewport", "content": "width=device-width,initial-scale=1"}) \
         in page.tags
     assert "<title>acme/status status: ERROR</title>" in text
-    assert "✖ 1 ERROR · ? 1 MISSING · ✔ 1 OK" in text
+    assert ('<span class="st ERROR">✖ 1 ERROR</span> · <span class="st MISSING">? 1 MISSING'
+            '</span> · <span class="st OK">✔ 1 OK</span> · updated 2026-05-01 12:00 UTC') in text
 
 
 def test_report_strips_are_svg_with_a_shape_per_report():
