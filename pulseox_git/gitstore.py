@@ -49,6 +49,7 @@ MARKER = "pulseox-cache.json"
 COMMITTER = ("pulseox-git", "pulseox-git@users.noreply.github.com")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # SHA-1 or SHA-256
 # Inherited variables that would point git at another repository or config.
 _GIT_ENV_DROP = re.compile(
     r"^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|"
@@ -359,6 +360,14 @@ class GitStore:
         return self.tip()
 
     def tip(self) -> str | None:
+        """The tracking ref's commit, or None. A loose ref file is read directly (it
+        wins over packed-refs, and saves a git process per post); else git is asked."""
+        try:
+            sha = (self.path / self.tracking).read_text().strip()
+            if _SHA.match(sha):
+                return sha
+        except (OSError, UnicodeDecodeError):
+            pass
         proc = self.git("rev-parse", "--verify", "--quiet", f"{self.tracking}^{{commit}}",
                         check=False)
         return proc.stdout.decode().strip() or None
