@@ -178,8 +178,20 @@ def test_history_on_a_blobless_clone_fetches_no_old_blobs(http, http_repo):
     assert sum(line.startswith("?") for line in missing.splitlines()) == 10  # old blobs stay out
     # a trailer-less commit needs its blob: ONE fetch brings it, not one per blob
     import_commits(path, [(T0 + timedelta(hours=1), {"a.md": "BAD", "b.md": "GOOD"}, False)])
+    store.run(lambda tip: None)  # fetch the new commit first, to count what reading costs
+    http.requests.clear()
     history, _ = store.run(lambda tip: cached_history(store, tip, ["a.md", "b.md"]))
     assert history["a.md"][0].report == "BAD" and history["b.md"][0].report == "GOOD"
+    posts = [r for r in http.requests if r[0] == "POST"]
+    assert len(posts) == 2  # the refresh's ref check, and ONE fetch of the blobs it needs
+    # pages at the tip: the blobs not there yet come in one fetch too, then none
+    import_commits(path, [(T0 + timedelta(hours=2), {"a.md": "GOOD", "b.md": "BAD"}, True)])
+    store.run(lambda tip: None)
+    for posts in (2, 1):
+        http.requests.clear()
+        pages = store.run(lambda tip: store.read_files(tip, ["a.md", "b.md"]))
+        assert b"- report: GOOD" in pages["a.md"] and b"- report: BAD" in pages["b.md"]
+        assert len([r for r in http.requests if r[0] == "POST"]) == posts
 
 
 def test_history_cli(remote: Path, cli):
