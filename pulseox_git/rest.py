@@ -185,7 +185,7 @@ class ApiStore:
                                 "attempts: others kept writing first; nothing was lost remotely, "
                                 "run the command again")
 
-    def _put(self, tip: str, change: Change, existing: set[str],
+    def _put(self, tip: str | None, change: Change, existing: set[str],
              path: str | None = None) -> tuple[str, str | None] | None:
         """One file as one Contents API commit; None when the file changed under us."""
         path = path or next(iter(change.files))
@@ -197,12 +197,8 @@ class ApiStore:
         if path in existing:
             body["sha"] = self.tree(tip)[1][path][2]
         response = self.api.call("PUT", f"/contents/{quote(path)}", body, allow=(409, 422))
-        said = response.data.get("message", "") if isinstance(response.data, dict) else ""
-        if response.status == 422 and '"sha"' not in said:  # not the missing-sha conflict
-            raise RemoteError(f"the GitHub API refused to write {path!r} to {self.url} "
-                              f"(422 {said.splitlines()[0] if said else ''})")
         if response.status in (409, 422):
-            return None
+            return self._lost_race(tip, response, f"write {path!r}")
         commit = response.data["commit"]
         parents = commit.get("parents") or [{}]
         return commit["sha"], parents[0].get("sha")
@@ -211,7 +207,7 @@ class ApiStore:
         """An empty repository: GitHub's Git Data API refuses it (409), so the first file
         goes in with the Contents API, and the rest follow as one commit on it."""
         first = next(iter(change.files))
-        seeded = self._put("", change, set(), first)
+        seeded = self._put(None, change, set(), first)
         if seeded is None or len(change.files) == 1:
             return seeded
         return self._commit(seeded[0], change)
@@ -241,7 +237,19 @@ class ApiStore:
         else:
             response = self.api.call("POST", "/git/refs", {
                 "ref": f"refs/heads/{self.branch}", "sha": commit}, allow=(422,))
-        return None if response.status == 422 else (commit, tip)
+        if response.status == 422:
+            return self._lost_race(tip, response, f"move {self.branch} to {commit[:12]}")
+        return commit, tip
+
+    def _lost_race(self, tip: str | None, response: Any, what: str) -> None:
+        """A 409/422 is a lost race when the branch moved (the caller retries);
+        otherwise GitHub refused the write (a protected branch, a rule): say so."""
+        if self.tip() != tip:
+            return None
+        said = response.data.get("message", "") if isinstance(response.data, dict) else ""
+        raise RemoteError(f"the GitHub API refused to {what} on {self.url} "
+                          f"({response.status} {said.splitlines()[0] if said else ''}); "
+                          "nothing was written")
 
 
 def identity(when: datetime) -> dict[str, str]:

@@ -185,8 +185,9 @@ class GitHubApi:
             when = time.strftime("%H:%M:%S UTC", time.gmtime(reset))
             return (max(1.0, reset - self.clock()),
                     f"{resource or 'core'} rate limit of {limit} requests (resets at {when})")
-        if response.status == 429:
-            return SECONDARY_WAIT, "secondary rate limit (429 without Retry-After)"
+        said = response.data.get("message", "") if isinstance(response.data, dict) else ""
+        if response.status == 429 or "rate limit" in str(said).lower():
+            return SECONDARY_WAIT, f"secondary rate limit ({response.status} without Retry-After)"
         return None
 
     def _error(self, method: str, url: str, response: Response, attempts: int) -> RemoteError:

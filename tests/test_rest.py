@@ -302,6 +302,7 @@ def test_auto_never_falls_back_to_another_host_than_the_remote(tmp_path):
     assert isinstance(open_store("o", "r"), AutoStore)  # github.com -> api.github.com
     assert isinstance(open_store("o", "r", remote=url, api_url="http://127.0.0.1:1"), AutoStore)
     assert isinstance(open_store("o", "r", transport="api"), ApiStore)
+    assert open_store("o", "r").git.__func__ is GitStore.git  # store.git(...) is git's
 
 
 def test_auto_falls_back_when_git_is_not_on_path(api, tmp_path):
@@ -447,3 +448,27 @@ def test_history_command_through_auto_and_over_the_api(api, cli, monkeypatch):
     assert outputs[0] == outputs[1] == outputs[2]
     assert [line.split()[3::2] for line in outputs[0].splitlines()] == [
         ["BAD", "second"], ["GOOD", "first"]]
+
+
+@pytest.mark.parametrize("pages", [1, 2])
+def test_a_refused_write_is_reported_not_retried(api, cli, pages):
+    """A 409/422 when the branch did not move is GitHub refusing (a ruleset), not a race."""
+    owner, bare = new_repo(api)
+    commit_files(bare, {"a.md": "x"})
+    before = refs(bare)
+    api.protect()
+    store = ApiStore(owner, "status", api_url=api.url)
+    files = {f"p{i}.md": b"x" for i in range(pages)}
+    with pytest.raises(RemoteError, match="Repository rule violations found") as info:
+        store.publish(lambda _s, _tip: Change(files, "m\n", FIXED))
+    assert "nothing was written" in str(info.value) and refs(bare) == before
+    assert api.kinds().count("update-ref") + api.kinds().count("contents-put") == 1
+
+
+def test_rate_limit_reset_time_is_waited_out(api):
+    owner, bare = new_repo(api)
+    commit_files(bare, {"a.md": "x"})
+    waits: list[float] = []
+    api.rate_limit(1, retry_after=None, reset_in=1)
+    assert ApiStore(owner, "status", api_url=api.url, sleep=waits.append).tip()
+    assert waits == [1.0]
