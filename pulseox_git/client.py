@@ -59,6 +59,10 @@ class PulseOxClient:
         self.branch = branch
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.dry_run = dry_run
+        if (isinstance(max_page_bytes, bool) or not isinstance(max_page_bytes, int)
+                or max_page_bytes < 1):
+            raise BadInputError(f"bad page size limit {max_page_bytes!r} (max_page_bytes): "
+                                "give a number of bytes above 0")
         self.max_page_bytes = max_page_bytes
         self.clock = clock
         self.transport = check_transport(transport)

@@ -117,8 +117,9 @@ def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
     for label, value in (("owner", owner), ("repo", repo)):
         if not value or not _NAME.match(value) or (value.endswith(".git") and label == "owner"):
             raise BadInputError(f"bad {label} {value!r}: use letters, digits, '.', '_' or '-'")
-    template = remote or os.environ.get("PULSEOX_GIT_REMOTE") or DEFAULT_URL_TEMPLATE
-    if not remote and ("{owner}" not in template or "{repo}" not in template):
+    template = remote if remote is not None else (
+        os.environ.get("PULSEOX_GIT_REMOTE") or DEFAULT_URL_TEMPLATE)
+    if remote is None and ("{owner}" not in template or "{repo}" not in template):
         raise BadInputError(f"PULSEOX_GIT_REMOTE {template!r} needs {{owner}} and {{repo}}")
     url = template.replace("{owner}", owner).replace("{repo}", repo)
     clean, stripped = auth.clean_remote_url(url)
@@ -244,7 +245,11 @@ class GitStore:
         if self._locked:
             yield self
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError, PermissionError) as err:
+            raise BadInputError(f"cannot use the cache dir {str(self.cache_root)!r}: "
+                                f"{err.strerror}") from None
         lock_path = self.path.with_name(self.path.name + ".lock")
         wait = float(os.environ.get("PULSEOX_LOCK_TIMEOUT", "600"))
         with open(lock_path, "a+b") as handle:

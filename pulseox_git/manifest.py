@@ -47,6 +47,9 @@ def _page(manifest: Path, number: int, table: object) -> Page:
         source = manifest.parent / table["content_file"]
         try:
             content = check_content(source.read_bytes(), sys.maxsize)
+        except BadInputError as err:
+            raise BadInputError(f"{where}: content_file {table['content_file']!r}: {err}"
+                                ) from None
         except OSError as err:
             raise BadInputError(f"{where}: cannot read content_file "
                                 f"{table['content_file']!r}: {err.strerror}") from None

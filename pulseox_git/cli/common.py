@@ -61,7 +61,8 @@ def make_client(token, remote, branch, cache_dir, dry_run, max_page_bytes=None,
     from pulseox_git.page import DEFAULT_MAX_PAGE_BYTES
 
     return PulseOxClient(token, remote=remote, branch=branch, cache_dir=cache_dir,
-                         dry_run=dry_run, max_page_bytes=max_page_bytes or DEFAULT_MAX_PAGE_BYTES,
+                         dry_run=dry_run, max_page_bytes=(
+                             DEFAULT_MAX_PAGE_BYTES if max_page_bytes is None else max_page_bytes),
                          transport=transport, api_url=api_url)
 
 

@@ -1,0 +1,366 @@
+"""Bad input, table-driven over every command and the Python API.
+
+Every row is one bad value. Each must give exit code 2 (BadInputError in
+Python), a one-line message that names the value, no traceback, and leave the
+remote's refs exactly as they were. `-s` prints how many were tried.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from fixtures.repos import commit_files, make_bare, refs
+from pulseox_git.errors import BadInputError
+
+GOOD_SPECS = ('[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "jobs/a.md"\n'
+              'schedule = "1h"\n')
+TOKEN = "tok-bad-input-4c1d"
+
+POST = ["post", "--owner", "owner", "--repo", "repo", "--path", "a.md", "--content", "hi"]
+HISTORY = ["history", "--owner", "owner", "--repo", "repo", "--path", "jobs/a.md"]
+SPEC_ADD = ["spec", "add", "--owner", "owner", "--repo", "repo", "--path", "jobs/b.md",
+            "--schedule", "1h"]
+REFRESH = ["dashboard", "refresh", "--owner", "owner", "--repo", "repo"]
+CHECK = ["check", "exists", "--owner", "owner", "--repo", "repo", "--path", ".",
+         "--hc-path", "check.md"]
+
+
+def swap(base: list[str], option: str, value: str) -> list[str]:
+    """`base` with `option`'s value replaced (or the option added)."""
+    args = list(base)
+    if option in args:
+        args[args.index(option) + 1] = value
+    else:
+        args += [option, value]
+    return args
+
+
+def rows(base: str, argv: list[str], option: str, values: list, named: str | None = None
+         ) -> list:
+    """One row per bad value. The message must name the value, or `named` where
+    the value is composite or secret (JSON, content) or typer words the error."""
+    return [pytest.param(swap(argv, option, v), named or v, id=f"{base} {option}={v!r}")
+            for v in values]
+
+
+BAD_PATHS = ["", " ", "/etc/passwd", "../x.md", "a/../../x.md", "a//b.md", "./a.md", "dir/",
+             ".git/config", "sub/.GIT/hooks/pre-commit", ".git./config", "GIT~1/config",
+             "a\\b.md", "C:/x.md", "a\nb.md", "a\tb.md", "\x7f.md", "a\u2028b.md"]
+BAD_NAMES = ["", "a b", "-x", "../x", "a/b", "x;rm -rf", "é"]
+BAD_BRANCHES = ["a..b", "-x", "x.lock", "a b", "/x", "x/", "@{-1}^"]
+BAD_URLS = ["ext::sh -c touch% /tmp/pwned", "-uhelp", "--upload-pack=touch /tmp/pwned",
+            "fd::17", "file:///tmp/x\n", " file:///tmp/x", "ssh://-oProxyCommand=x/r.git"]
+BAD_SCHEDULES = ["", "10x", "0m", "0s", "-5m", "soon", "* * *", "61 * * * *", "* * * * * * *",
+                 "1h 2"]
+BAD_DURATIONS = ["-1m", "soon", "1.5h", "m"]
+BAD_ZONES = ["Mars/Olympus", "../../etc/passwd", "/etc/localtime", "", "UTC+99"]
+
+CLI_CASES = [
+    *rows("post", POST, "--path", BAD_PATHS),
+    *rows("post", POST, "--report", ["OK", "good", "", "WARN"]),
+    *rows("post", POST, "--note", ["a\nb", "a\rb", "x\x00y", "a\u2028b", "a\x85b"]),
+    *rows("post", POST, "--owner", BAD_NAMES),
+    *rows("post", POST, "--repo", BAD_NAMES[:4]),
+    *rows("post", POST, "--branch", BAD_BRANCHES),
+    *rows("post", POST, "--remote", BAD_URLS),
+    *rows("post", POST, "--message", ["two\nlines", " "]),
+    *rows("post", POST, "--max-page-bytes", ["abc"], named="--max-page-bytes"),
+    *rows("post", POST, "--max-page-bytes", ["-1", "0"]),
+    *rows("post", POST, "--transport", ["ftp", "GIT", ""]),
+    *rows("post", POST, "--content", ["x\x00y"], named="NUL"),
+    *rows("client post", ["client", *POST], "--path", ["../x.md", ".git/HEAD"]),
+    *rows("client post", ["client", *POST], "--report", ["MEH"]),
+    *rows("history", HISTORY, "--path", ["../x.md", "/abs.md"]),
+    *rows("history", HISTORY, "--limit", ["0", "-3", "many"], named="--limit"),
+    *rows("history", HISTORY, "--owner", ["a b"]),
+    *rows("spec add", SPEC_ADD, "--schedule", BAD_SCHEDULES),
+    *rows("spec add", SPEC_ADD, "--grace", BAD_DURATIONS),
+    *rows("spec add", SPEC_ADD, "--path", ["../x.md", ".git/config", ""]),
+    *rows("spec add", SPEC_ADD, "--page-owner", ["a b", "-x"]),
+    *rows("spec add", SPEC_ADD, "--page-repo", ["../x"]),
+    *rows("spec remove", ["spec", "remove", "--owner", "owner", "--repo", "repo",
+                          "--path", "x.md"], "--path", ["../x.md"]),
+    *rows("spec list", ["spec", "list", "--owner", "owner", "--repo", "repo"], "--owner",
+          ["a b"]),
+    *rows("dashboard refresh", REFRESH, "--tz", BAD_ZONES),
+    *rows("dashboard refresh", REFRESH, "--mode", ["html", "MD", ""]),
+    # the JSON may hold a webhook URL, so the message names the option or the part
+    *rows("dashboard refresh", REFRESH, "--notify", ["not json"], named="--notify"),
+    *rows("dashboard refresh", REFRESH, "--notify", ["[1, 2]"]),
+    *rows("dashboard refresh", REFRESH, "--notify", ['{"slack": 5}'], named="notify.slack"),
+    *rows("dashboard refresh", REFRESH, "--notify", ['{"bad name!": {}}'], named="'bad name!'"),
+    *rows("dashboard refresh", REFRESH, "--notify", ['"x"'], named="'x'"),
+    *rows("dashboard refresh", REFRESH, "--notify", ['{"slack": {"webhook_url_env": "no var"}}'],
+          named="'no var'"),
+    *rows("dashboard refresh", REFRESH, "--fail-on", ["ERROR,BOGUS", "late"]),
+    *rows("dashboard show", ["dashboard", "show", "--owner", "owner", "--repo", "repo"],
+          "--repo", ["a/b"]),
+    *rows("check exists", CHECK, "--hc-path", ["../x.md"]),
+    *rows("check exists", CHECK, "--note", ["a\nb"]),
+    *rows("check rdashboard", ["check", "rdashboard", "--owner", "owner", "--repo", "repo"],
+          "--tz", ["Nowhere/City"]),
+    *rows("init", ["init", "--owner", "owner", "--repo", "repo"], "--owner", ["-x"]),
+]
+
+
+@pytest.fixture
+def seeded(remote: Path) -> str:
+    """The remote with a watched page and a spec file; its refs before the test."""
+    commit_files(remote, {"pulseox.toml": GOOD_SPECS, "jobs/a.md": "hand written\n"})
+    return refs(remote)
+
+
+def assert_refused(code: int, out: str, err: str, value: str) -> None:
+    errors = [line for line in err.splitlines() if line.startswith(("error:", "Error:"))]
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err and len(errors) == 1, err
+    named = {value, repr(value), repr(value)[1:-1], value.strip()} - {""}
+    assert not value.strip() or any(form in err for form in named), err
+
+
+@pytest.mark.parametrize("argv, value", CLI_CASES)
+def test_cli_refuses_bad_values(cli, seeded, remote, argv, value):
+    code, out, err = cli(*argv)
+    assert_refused(code, out, err, value)
+    assert refs(remote) == seeded
+
+
+def test_count_of_bad_inputs_tried():
+    total = len(CLI_CASES) + len(FILE_CASES) + len(MANIFESTS) + len(SPEC_FILES) + len(
+        API_CASES)
+    print(f"\nRELIABILITY bad inputs tried: {total} ({len(CLI_CASES)} CLI values, "
+          f"{len(FILE_CASES)} content files, {len(MANIFESTS)} manifests, "
+          f"{len(SPEC_FILES)} spec files, {len(API_CASES)} Python API calls)")
+    assert total >= 150
+
+
+# -- files: content files, cache dirs, manifests, spec files -------------------------------
+
+FILE_CASES = {
+    "missing content file": ("post", "--content-file", "missing.txt"),
+    "content file is a folder": ("post", "--content-file", "folder"),
+    "content file not UTF-8": ("post", "--content-file", "latin1.txt"),
+    "content file holds NUL": ("post", "--content-file", "nul.txt"),
+    "content over --max-page-bytes": ("post", "--content-file", "big.txt"),
+    "cache dir is a file": ("post", "--cache-dir", "plain-file"),
+    "manifest missing": ("batch", None, "missing.toml"),
+    "manifest is a folder": ("batch", None, "folder"),
+}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "nul.txt").write_bytes(b"a\0b")
+    (tmp_path / "big.txt").write_text("x" * 2000)
+    (tmp_path / "plain-file").write_text("not a folder")
+    return tmp_path
+
+
+@pytest.mark.parametrize("case", list(FILE_CASES))
+def test_cli_refuses_bad_files(cli, seeded, remote, files, case):
+    command, option, name = FILE_CASES[case]
+    target = str(files / name)
+    if command == "post":
+        argv = ["post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
+                "--max-page-bytes", "1000", option, target]
+        if option != "--content-file":
+            argv += ["--content", "hi"]
+    else:
+        argv = ["batch", "--owner", "owner", "--repo", "repo", target]
+    code, out, err = cli(*argv)
+    shown = target if "big" not in name and "latin1" not in name and "nul" not in name else ""
+    assert_refused(code, out, err, shown)
+    assert refs(remote) == seeded
+
+
+def test_content_and_content_file_together_or_neither(cli, seeded, remote, files):
+    for extra in (["--content", "x", "--content-file", str(files / "big.txt")], []):
+        code, out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
+                             *extra)
+        assert out == "" and code == 2 and "--content" in err and "Traceback" not in err
+    assert refs(remote) == seeded
+
+
+def test_a_token_with_a_line_break_is_refused_without_showing_it(cli, seeded, remote):
+    code, out, err = cli(*POST, "--token", f"{TOKEN}\nX-Evil: 1")
+    assert code == 2 and "token" in err and TOKEN not in out + err
+    assert refs(remote) == seeded
+
+
+MANIFESTS = {
+    "not TOML": ("[[page]\npath = 'a.md'", "not valid TOML"),
+    "empty": ("", "[[page]]"),
+    "unknown key": ("[[page]]\npath = 'a.md'\ncontent = 'x'\ncolour = 'red'\n", "'colour'"),
+    "no path": ("[[page]]\ncontent = 'x'\n", "no path"),
+    "no content": ("[[page]]\npath = 'a.md'\n", "content"),
+    "content and content_file": ("[[page]]\npath = 'a.md'\ncontent = 'x'\n"
+                                 "content_file = 'c.txt'\n", "content_file"),
+    "content_file missing": ("[[page]]\npath = 'a.md'\ncontent_file = 'nope.txt'\n",
+                             "'nope.txt'"),
+    "content_file not UTF-8": ("[[page]]\npath = 'a.md'\ncontent_file = 'latin1.txt'\n",
+                               "'latin1.txt'"),
+    "number as note": ("[[page]]\npath = 'a.md'\ncontent = 'x'\nnote = 5\n", "note"),
+    "top-level key": ("title = 'x'\n[[page]]\npath = 'a.md'\ncontent = 'x'\n", "[[page]]"),
+    "page is not a table": ("page = ['a.md']\n", "not a table"),
+    "same path twice": ("[[page]]\npath = 'a.md'\ncontent = 'x'\n"
+                        "[[page]]\npath = 'a.md'\ncontent = 'y'\n", "'a.md'"),
+    "bad path": ("[[page]]\npath = '../a.md'\ncontent = 'x'\n", "'../a.md'"),
+    "bad report": ("[[page]]\npath = 'a.md'\ncontent = 'x'\nreport = 'MEH'\n", "'MEH'"),
+    "bad note": ("[[page]]\npath = 'a.md'\ncontent = 'x'\nnote = \"a\\nb\"\n", "note"),
+    "one bad page among good ones": ("[[page]]\npath = 'ok.md'\ncontent = 'x'\n"
+                                     "[[page]]\npath = '.git/x'\ncontent = 'y'\n", "'.git/x'"),
+    "not UTF-8": (b"[[page]]\npath = 'caf\xe9.md'\ncontent = 'x'\n", "manifest"),
+}
+
+
+@pytest.mark.parametrize("case", list(MANIFESTS))
+def test_batch_refuses_bad_manifests(cli, seeded, remote, files, case):
+    text, named = MANIFESTS[case]
+    manifest = files / "pages.toml"
+    manifest.write_bytes(text if isinstance(text, bytes) else text.encode())
+    code, out, err = cli("batch", "--owner", "owner", "--repo", "repo", manifest)
+    assert_refused(code, out, err, "")
+    assert named in err, err
+    assert refs(remote) == seeded
+
+
+SPEC_FILES = {
+    "not TOML": ("[[spec]\n", "not valid TOML"),
+    "unknown table": ("[colours]\nred = 1\n", "'colours'"),
+    "bad schedule": (GOOD_SPECS.replace('"1h"', '"often"'), "'often'"),
+    "bad cron": (GOOD_SPECS.replace('"1h"', '"99 * * * *"'), "'99 * * * *'"),
+    "negative grace": (GOOD_SPECS + 'grace = "-5m"\n', "'-5m'"),
+    "bad path": (GOOD_SPECS.replace("jobs/a.md", "../a.md"), "'../a.md'"),
+    "bad zone": ('[dashboard]\ntz = "Mars/Olympus"\n', "'Mars/Olympus'"),
+    "bad mode": ('[dashboard]\nmode = "pdf"\n', "'pdf'"),
+    "stored secret": ('[notify.slack]\nwebhook_url = "https://hooks.example/T0/B0/x"\n',
+                      "webhook_url"),
+    "same spec twice": (GOOD_SPECS * 2, "appears twice"),
+}
+
+
+@pytest.mark.parametrize("case", list(SPEC_FILES))
+def test_dashboard_refuses_bad_spec_files(cli, remote, case):
+    text, named = SPEC_FILES[case]
+    commit_files(remote, {"pulseox.toml": text, "jobs/a.md": "x"})
+    before = refs(remote)
+    for argv in (REFRESH, ["spec", "list", "--owner", "owner", "--repo", "repo"]):
+        code, out, err = cli(*argv)
+        assert_refused(code, out, err, "")
+        assert named in err, err
+    assert refs(remote) == before
+
+
+# -- the Python API ----------------------------------------------------------------
+
+
+def _client(**kwargs):
+    from pulseox_git.client import PulseOxClient
+
+    return PulseOxClient(**kwargs)
+
+
+def _post(path="a.md", content="hi", report="GOOD", note=""):
+    return lambda: _client().post("owner", "repo", path, content, report=report, note=note)
+
+
+def _many(pages):
+    return lambda: _client().post_many("owner", "repo", pages)
+
+
+def _spec(schedule="1h", grace=None, path="a.md", owner="owner"):
+    from pulseox_git.specs import PulseOxSpec
+
+    return lambda: PulseOxSpec(owner, "repo", path, schedule, grace)
+
+
+def _dashboard(**kwargs):
+    from pulseox_git.dashboard import PulseOxDashboard
+
+    return lambda: PulseOxDashboard(**{"owner": "owner", "repo": "repo", **kwargs})
+
+
+API_CASES = {
+    "post path '../x.md'": (_post(path="../x.md"), "'../x.md'"),
+    "post path 5": (_post(path=5), "5"),
+    "post path '\\ud800'": (_post(path="\ud800.md"), "'\\ud800.md'"),
+    "post content None": (_post(content=None), "None"),
+    "post content bytes not UTF-8": (_post(content=b"\xff"), "UTF-8"),
+    "post report 'ok'": (_post(report="ok"), "'ok'"),
+    "post report None": (_post(report=None), "None"),
+    "post note 3": (_post(note=3), "3"),
+    "post note with a break": (_post(note="a\nb"), "'a\\nb'"),
+    "post note lone surrogate": (_post(note="\udcff"), "'\\udcff'"),
+    "post owner 'a b'": (lambda: _client().post("a b", "repo", "a.md", "x"), "'a b'"),
+    "post_many empty": (_many([]), "empty"),
+    "post_many not a dict": (_many([5]), "5"),
+    "post_many no content": (_many([{"path": "a.md"}]), "content"),
+    "post_many unknown key": (_many([{"path": "a.md", "content": "x", "x": 1}]), "'x'"),
+    "post_many twice": (_many([{"path": "a.md", "content": "x"}] * 2), "'a.md'"),
+    "client max_page_bytes 0": (lambda: _client(max_page_bytes=0), "0"),
+    "client max_page_bytes -5": (lambda: _client(max_page_bytes=-5), "-5"),
+    "client remote ext::": (lambda: _client(remote="ext::sh -c x").post(
+        "owner", "repo", "a.md", "x"), "'ext::sh -c x'"),
+    "client remote ''": (lambda: _client(remote="").post("owner", "repo", "a.md", "x"), "''"),
+    "client branch '-f'": (lambda: _client(branch="-f").post("owner", "repo", "a.md", "x"),
+                           "'-f'"),
+    "client transport 'ssh'": (lambda: _client(transport="ssh").post(
+        "owner", "repo", "a.md", "x"), "'ssh'"),
+    "client token with newline": (lambda: _client(token="a\nb"), "token"),
+    "spec schedule '0m'": (_spec("0m"), "'0m'"),
+    "spec schedule 'often'": (_spec("often"), "'often'"),
+    "spec schedule cron '61 * * * *'": (_spec("61 * * * *"), "'61 * * * *'"),
+    "spec schedule timedelta(0)": (_spec(timedelta(0)), "0s"),
+    "spec schedule -1s": (_spec(timedelta(seconds=-1)), "-1s"),
+    "spec schedule 5": (_spec(5), "5"),
+    "spec grace '-1m'": (_spec(grace="-1m"), "'-1m'"),
+    "spec grace -1s": (_spec(grace=timedelta(seconds=-1)), "-1s"),
+    "spec grace 'soon'": (_spec(grace="soon"), "'soon'"),
+    "spec path '.git/x'": (_spec(path=".git/x"), "'.git/x'"),
+    "spec owner ''": (_spec(owner=""), "''"),
+    "dashboard tz 'Nowhere/City'": (_dashboard(tz="Nowhere/City"), "'Nowhere/City'"),
+    "dashboard mode 'pdf'": (_dashboard(mode="pdf"), "'pdf'"),
+    "dashboard tolerance '-5m'": (_dashboard(tolerance="-5m"), "-5m"),
+    "dashboard notify {'x': 5}": (_dashboard(notify={"x": 5}), "x"),
+    "dashboard notify ['slack']": (_dashboard(notify=["slack"]), "['slack']"),
+    "dashboard repo 'a/b'": (_dashboard(repo="a/b"), "'a/b'"),
+}
+
+
+@pytest.mark.parametrize("case", list(API_CASES))
+def test_python_api_raises_bad_input_error(seeded, remote, case):
+    call, named = API_CASES[case]
+    with pytest.raises(BadInputError) as info:
+        call()
+    message = str(info.value)
+    assert named in message and "\n" not in message, message
+    assert isinstance(info.value, ValueError)  # documented: BadInputError is a ValueError
+    assert refs(remote) == seeded
+
+
+def test_every_command_has_a_row():
+    """A new command must come with bad-input rows here."""
+    from pulseox_git.cli import app
+
+    def commands(group, prefix=""):
+        for info in group.registered_commands:
+            yield prefix + (info.name or info.callback.__name__)
+        for sub in group.registered_groups:
+            yield from commands(sub.typer_instance, prefix + sub.name + " ")
+
+    covered = {param.id.split(" -")[0] for param in CLI_CASES} | {"batch"}
+    assert set(commands(app)) - covered == set()
+
+
+def test_make_bare_is_untouched_by_refused_input(tmp_path, cli):
+    """A refused post to a remote that does not exist yet creates nothing there."""
+    target = tmp_path / "new" / "repo.git"
+    make_bare(target)
+    code, _out, _err = cli("post", "--owner", "o", "--repo", "r", "--remote",
+                           f"file://{target}", "--path", ".git/x", "--content", "x")
+    assert code == 2 and refs(target) == ""
