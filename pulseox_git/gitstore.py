@@ -301,7 +301,12 @@ class GitStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=self.path.parent))
         try:
-            from git import Repo  # GitPython writes the config in-process: no git per key
+            try:
+                from git import Repo  # GitPython writes the config in-process: no git per key
+            except ImportError:  # GitPython refuses to import when there is no git
+                if shutil.which("git") is None:
+                    raise GitMissingError("git is not installed or not on PATH") from None
+                raise
 
             with Repo.init(tmp, bare=True) as repo, repo.config_writer() as config:
                 config.set_value('remote "origin"', "url", self.url)

@@ -340,6 +340,12 @@ def test_auto_falls_back_when_git_is_not_on_path(api, tmp_path):
     assert git("log", "--format=%B", "main", cwd=bare) == git(
         "log", "--format=%B", "main", cwd=git_bare)
     assert git("rev-list", "--count", "main", cwd=bare).strip() == "2"  # README, the batch
+    forced = subprocess.run(  # --transport git without git: a clear error, no fallback
+        [sys.executable, "-m", "pulseox_git", "batch", "--owner", "o", "--repo", "r",
+         str(tmp_path / "pages.toml"), "--transport", "git"],
+        capture_output=True, text=True, env=env, timeout=60)
+    assert forced.returncode == 1 and forced.stderr.splitlines()[-1] == (
+        "error: git is not installed or not on PATH")
 
 
 def test_unknown_transport_and_bad_api_url_are_bad_input(cli):
