@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from pulseox_git.page import parse, parse_trailers
 
 log = logging.getLogger("pulseox_git")
 RECORD = b"\x1e"
+_HEAD = re.compile(rb"^[0-9a-f]{40,64} \d+\n")
+_SHA = re.compile(r"^[0-9a-f]{40,64}$")
 CACHE_VERSION = 1
 LOG_FORMAT = "--format=%x1e%H %ct%n%B"
 
@@ -65,16 +68,30 @@ class Commit:
 
 def log_records(chunks: Iterable[bytes]) -> Iterator[tuple[str, int, str, list[Touch]]]:
     """Parse `git log -z --raw --no-abbrev --format=%x1e%H %ct%n%B` as it streams:
-    (commit, commit time, message, touched paths) per commit, newest first."""
+    (commit, commit time, message, touched paths) per commit, newest first.
+
+    A piece that does not start like a record is a message that held the
+    separator itself (another tool's commit), so it is joined back on."""
     pending = b""
+    current = b""
     for chunk in chunks:
         pending += chunk
         *complete, pending = pending.split(RECORD)
-        for record in complete:
-            if record:
-                yield _record(record)
-    if pending:
-        yield _record(pending)
+        for piece in complete:
+            if _HEAD.match(piece):
+                if current:
+                    yield _record(current)
+                current = piece
+            elif current:
+                current += RECORD + piece
+    if pending and _HEAD.match(pending):
+        if current:
+            yield _record(current)
+        current = pending
+    elif pending and current:
+        current += RECORD + pending
+    if current:
+        yield _record(current)
 
 
 def _record(record: bytes) -> tuple[str, int, str, list[Touch]]:
@@ -193,7 +210,13 @@ def _load(store) -> dict | None:
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("version") != CACHE_VERSION \
-            or data.get("url") != store.url or data.get("branch") != store.branch:
+            or data.get("url") != store.url or data.get("branch") != store.branch \
+            or not _SHA.match(str(data.get("tip"))) or not isinstance(data.get("paths"), list) \
+            or not all(isinstance(p, str) for p in data["paths"]):
+        return None
+    try:  # a damaged cache is no cache, never an error
+        data["commits"] = _decode(data["commits"])
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
     return data
 
@@ -247,7 +270,7 @@ def cached_history(store, tip: str | None, paths: Iterable[str], save: bool = Tr
         if cached["tip"] == tip or _is_ancestor(store, cached["tip"], tip):
             if wanted <= known:
                 new = read_commits(store, tip, known, since=cached["tip"])
-                commits = new + _decode(cached["commits"])
+                commits = new + cached["commits"]
                 if save and new:
                     _save(store, tip, known, commits)
                 return by_path(commits, wanted), Outcome("incremental" if new else "hit",

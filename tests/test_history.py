@@ -117,6 +117,25 @@ def test_rewritten_branch_invalidates_the_cache(bare: Path):
     assert cache["tip"] == git("rev-parse", "main", cwd=bare).strip()
 
 
+def test_odd_messages_and_a_damaged_cache_are_read_safely(bare: Path):
+    odd = render("a.md", "x", "BAD", T0, "odd")
+    commit_files(bare, {"a.md": odd}, message="tool run \x1e0123 99\nfooter \x1e",
+                 date="2026-05-01T12:00:00Z")
+    import_commits(bare, [(T0 + timedelta(minutes=1), {"a.md": "GOOD"}, True)])
+    store = GitStore(f"file://{bare}")
+    history, _ = store.run(lambda tip: cached_history(store, tip, ["a.md"]))
+    assert [(r.report, r.note) for r in history["a.md"]] == [("GOOD", "n0"), ("BAD", "odd")]
+    cache = next(store.path.glob("pulseox-history-*.json"))
+    data = json.loads(cache.read_text())
+    for damage in ({"tip": "--output=/tmp/x"}, {"commits": [["x"]]}, {"paths": [[1]]},
+                   {"commits": [[data["tip"], "soon", []]]}):
+        cache.write_text(json.dumps({**data, **damage}))
+        again, outcome = store.run(lambda tip: cached_history(store, tip, ["a.md"]))
+        assert outcome.mode == "cold" and again == history
+    cache.write_text("{not json")
+    assert store.run(lambda tip: cached_history(store, tip, ["a.md"]))[0] == history
+
+
 @pytest.fixture
 def git_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A `git` earlier on PATH that logs each call's subcommand, then runs the real git."""
