@@ -32,6 +32,7 @@ MAX_WAIT = 60.0  # seconds a request may spend waiting out rate limits; PULSEOX_
 SERVER_ATTEMPTS = 3  # tries for a request that meets a 5xx (never for PUT, which is not idempotent)
 RETRYABLE = frozenset({500, 502, 503, 504})
 SECONDARY_WAIT = 60.0  # what GitHub asks for a 429 that names no time
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class UnreachableApiError(RemoteError):
@@ -97,6 +98,10 @@ class GitHubApi:
         self.clock = clock
         self.requests = 0
         self._opener = urllib.request.build_opener(_KeepAuthOnSameOrigin())
+        host = urlsplit(self.api_url).hostname
+        if token and self.api_url.startswith("http:") and host not in _LOOPBACK:
+            log.warning("warning: the token goes to %s over plain http; use https",
+                        self.api_url)
 
     def call(self, method: str, path: str, body: Any = None,
              query: Mapping[str, Any] | None = None, allow: tuple[int, ...] = ()) -> Response:

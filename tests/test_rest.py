@@ -478,3 +478,27 @@ def test_rate_limit_reset_time_is_waited_out(api):
     api.rate_limit(1, retry_after=None, reset_in=1)
     assert ApiStore(owner, "status", api_url=api.url, sleep=waits.append).tip()
     assert waits == [1.0]
+
+
+def test_history_follows_pagination_over_many_commits(api):
+    """250 commits touching one page (three pages of 100 from the API), made with
+    fast-import, read the same over the API as with git log."""
+    owner, bare = new_repo(api)
+    stream = []
+    for i in range(250):
+        report = "BAD" if i % 7 == 0 else "GOOD"
+        message = f"post {i}\n\nPulseox-Page: {{\"path\":\"a.md\",\"report\":\"{report}\"}}\n"
+        body = f"run {i}\n"
+        stream.append(f"commit refs/heads/main\ncommitter F <f@x> {1_700_000_000 + i} +0000\n"
+                      f"data {len(message)}\n{message}\n"
+                      + f"M 100644 inline a.md\ndata {len(body)}\n{body}\n"
+                      + (f"M 100644 inline other{i % 3}.md\ndata 4\n{i:03}\n\n" if i % 2 else ""))
+    git("fast-import", "--quiet", cwd=bare, input="".join(stream))
+    store = ApiStore(owner, "status", api_url=api.url)
+    by_api = store.run(lambda tip: store.history(tip, ["a.md", "other1.md"]))
+    by_git_store = GitStore(f"file://{bare}")
+    by_git = by_git_store.run(lambda tip: by_git_store.history(tip, ["a.md", "other1.md"],
+                                                               cache=False))
+    assert len(by_api["a.md"]) == 250 and len(by_api["other1.md"]) == 42 and by_api == by_git
+    assert {r.problem for r in by_api["other1.md"]} == {"no metadata footer"}  # no trailer
+    assert api.kinds().count("list-commits") == 3 + 1  # a.md: 3 pages of 100; other1.md: 1
