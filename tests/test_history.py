@@ -125,6 +125,8 @@ def test_odd_messages_and_a_damaged_cache_are_read_safely(bare: Path):
     store = GitStore(f"file://{bare}")
     history, _ = store.run(lambda tip: cached_history(store, tip, ["a.md"]))
     assert [(r.report, r.note) for r in history["a.md"]] == [("GOOD", "n0"), ("BAD", "odd")]
+    assert (history["a.md"][1].commit, history["a.md"][1].time) == (
+        git("rev-parse", "main~1", cwd=bare).strip(), T0)
     cache = next(store.path.glob("pulseox-history-*.json"))
     data = json.loads(cache.read_text())
     for damage in ({"tip": "--output=/tmp/x"}, {"commits": [["x"]]}, {"paths": [[1]]},
