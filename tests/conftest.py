@@ -37,6 +37,18 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(autouse=True)
+def fresh_secrets():
+    """Secrets one test registers for redaction (say 'tok' from a URL) must not
+    hide words in the next test's output."""
+    from pulseox_git import auth
+
+    saved = set(auth._secrets)
+    yield
+    auth._secrets.clear()
+    auth._secrets.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own cache, so no test sees another's clones."""
     path = tmp_path / "cache"
