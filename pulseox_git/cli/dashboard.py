@@ -293,8 +293,10 @@ def init(owner: Owner, repo: Repo, remote: Remote = None, branch: Branch = "main
          token: Token = None, cache_dir: CacheDir = None, dry_run: DryRun = False,
          transport: Transport = "auto", api_url: ApiUrl = None,
          verbose: Verbose = False) -> None:
-    """Scaffold a status repository: pulseox.toml, a scheduled refresh workflow and a
-    README; files that already exist are kept."""
+    """Scaffold a status repository: pulseox.toml, a refresh workflow, a README.
+
+    One commit; files that already exist are kept.
+    """
     setup_logging(verbose)
     from pulseox_git.gitstore import Change
 
