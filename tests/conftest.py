@@ -1,5 +1,5 @@
 """Shared fixtures: an isolated git environment, bare repositories per test, and
-one smart-HTTP git server for the whole session."""
+one smart-HTTP git server and one fake GitHub API for the whole session."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fixtures.git_http import GitHttpServer  # noqa: E402
+from fixtures.github_api import GitHubApiServer  # noqa: E402
 from fixtures.repos import IDENTITY, make_bare  # noqa: E402
 
 _counter = itertools.count()
@@ -89,6 +90,24 @@ def http_repo(http: GitHttpServer) -> tuple[str, str, Path]:
     owner = f"owner{next(_counter)}"
     path = make_bare(http.httpd.root / owner / "status.git")
     return owner, "status", path
+
+
+@pytest.fixture(scope="session")
+def api_server(tmp_path_factory: pytest.TempPathFactory):
+    with GitHubApiServer(tmp_path_factory.mktemp("api-root")) as server:
+        yield server
+
+
+@pytest.fixture
+def api(api_server: GitHubApiServer, monkeypatch: pytest.MonkeyPatch):
+    """The session's fake GitHub API (`api.new_repo()` makes a repository), reset after
+    the test; $PULSEOX_GIT_REMOTE points git at the same bare repositories, so git
+    and the API can be compared on the same data."""
+    monkeypatch.setenv("PULSEOX_GIT_REMOTE",
+                       f"file://{api_server.httpd.root}/{{owner}}/{{repo}}.git")
+    api_server.reset()
+    yield api_server
+    api_server.reset()
 
 
 @pytest.fixture
