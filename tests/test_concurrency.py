@@ -112,3 +112,75 @@ def test_writers_sharing_one_cache_over_http(http, http_repo, tmp_path: Path):
     leftovers = [p.name for p in (shared / "repos").iterdir() if p.name.startswith(".")]
     assert leftovers == []  # no half-made or discarded clones left behind
     report("smart HTTP, one shared cache", figures)
+
+
+RACE_ROUNDS, RACE_PAGES = 8, 20
+BATCHER = r"""
+import json, os, sys, time
+from pulseox_git.client import PulseOxClient
+rounds, pages, go = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+client = PulseOxClient(remote=os.environ["REMOTE"])
+while not os.path.exists(go):
+    time.sleep(0.005)
+for j in range(rounds):
+    report = "BAD" if j % 2 else "GOOD"
+    result = client.post_many("owner", "repo", [
+        {"path": f"jobs/p{k}.md", "content": f"round {j}", "report": report}
+        for k in range(pages)])
+    print(json.dumps({"sha": result.sha, "attempts": result.attempts}), flush=True)
+"""
+DASHBOARD = r"""
+import json, os, sys, time
+from pulseox_git.dashboard import PulseOxDashboard
+rounds, go = int(sys.argv[1]), sys.argv[3]
+while not os.path.exists(go):
+    time.sleep(0.005)
+for j in range(rounds):
+    board = PulseOxDashboard(owner="owner", repo="repo", remote=os.environ["REMOTE"])
+    done = board.write_summary().published
+    print(json.dumps({"sha": done.sha, "attempts": done.attempts}), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_batches_racing_dashboard_writes_all_land(bare: Path, tmp_path: Path):
+    specs = "".join(f'[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "jobs/p{k}.md"\n'
+                    f'schedule = "1h"\n' for k in range(RACE_PAGES))
+    base = commit_files(bare, {"pulseox.toml": specs})
+    go = tmp_path / "go"
+    procs = [subprocess.Popen(
+        [sys.executable, "-c", code, str(RACE_ROUNDS), str(RACE_PAGES), str(go)],
+        env={**os.environ, "REMOTE": f"file://{bare}", "PYTHONPATH": str(ROOT),
+             "PULSEOX_GIT_CACHE": str(tmp_path / name)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, code in (("batch", BATCHER), ("dashboard", DASHBOARD))]
+    time.sleep(0.5)
+    start = time.monotonic()
+    go.touch()
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results.append([json.loads(line) for line in out.splitlines()])
+    elapsed = time.monotonic() - start
+    history = git("rev-list", f"{base}..main", cwd=bare).split()
+    assert len(history) == 2 * RACE_ROUNDS  # every batch and every dashboard write landed
+    assert {r["sha"] for rs in results for r in rs} == set(history)
+    # each dashboard commit summarised the pages of the very tree it was committed on
+    for done in results[1]:
+        state = json.loads(show(bare, "pulseox-state.json", done["sha"]))["statuses"]
+        present = set(git("ls-tree", "--name-only", f"{done['sha']}:jobs", cwd=bare).split()
+                      if "jobs" in git("ls-tree", "--name-only", done["sha"], cwd=bare).split()
+                      else [])
+        for k in range(RACE_PAGES):
+            entry = state[f"owner/repo:jobs/p{k}.md"]
+            if f"p{k}.md" in present:
+                footer = parse(show(bare, f"jobs/p{k}.md", done["sha"]))
+                assert entry["report"] == footer.report
+            else:
+                assert entry["report"] is None
+    retries = [r["attempts"] - 1 for rs in results for r in rs]
+    print(f"\nRELIABILITY load batch x dashboard race: {RACE_ROUNDS} batches of {RACE_PAGES} "
+          f"pages vs {RACE_ROUNDS} dashboard writes, lost 0, retries median "
+          f"{statistics.median(retries)} max {max(retries)}, "
+          f"{round(len(history) / elapsed, 1)} commits/s")
