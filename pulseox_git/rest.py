@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from pulseox_git.errors import BadInputError, PushConflictError, RemoteError
+from pulseox_git.errors import PushConflictError, RemoteError
 from pulseox_git.gitstore import COMMITTER, Change, GitStore, Published, check_branch
 from pulseox_git.page import format_time, parse, parse_trailers
 from pulseox_git.rest_http import GitHubApi
@@ -297,4 +297,4 @@ def planned_commit(change: Change, tip: str | None,
     return object_id("commit", "\n".join(lines).encode() + change.message.encode())
 
 
-__all__ = ["ApiStore", "BadInputError", "planned_commit"]
+__all__ = ["ApiStore", "identity", "planned_commit"]

@@ -69,6 +69,8 @@ class AutoStore:
         self.chosen: Any = None
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("chosen", "git_store", "_make_api"):
+            raise AttributeError(name)  # not set yet (copy, pickle): never recurse
         return getattr(self.chosen or self.git_store, name)
 
     def __repr__(self) -> str:
