@@ -8,6 +8,7 @@ holds half a post. Run with -s to print the list of faults survived.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -234,6 +235,30 @@ def test_a_force_pushed_remote_is_followed_with_nothing_stale(bare):
     survived("remote force-pushed back in time")
 
 
+def test_a_force_push_resurrects_nothing_in_the_next_summary_or_history(bare):
+    """The dashboard's state, summary and history cache all follow the rewrite."""
+    url = f"file://{bare}"
+    specs = "".join(f'[[spec]]\nowner = "o"\nrepo = "r"\npath = "{p}"\nschedule = "1h"\n'
+                    for p in ("a.md", "stale.md"))
+    commit_files(bare, {"pulseox.toml": specs})
+    run(*post_args(url, "a.md", "a"))
+    first = git("rev-parse", "main", cwd=bare).strip()
+    run(*post_args(url, "stale.md", "gone soon"))
+    refresh = ["dashboard", "refresh", "--owner", "o", "--repo", "r", "--remote", url]
+    assert run(*refresh)[0] == 0
+    history = ["history", "--owner", "o", "--repo", "r", "--remote", url, "--json"]
+    assert len(json.loads(run(*history, "--path", "stale.md")[1])) == 1  # history cached
+    commit_files(bare, {"c.md": "rewritten"}, message="rewrite", force_parent=first)
+    code, _out, err, _s = run(*refresh)
+    assert code == 0, err
+    state = json.loads(show(bare, "pulseox-state.json"))["statuses"]
+    assert state["o/r:a.md"]["report"] == "GOOD"
+    assert state["o/r:stale.md"]["report"] is None  # not the OK it had before the rewrite
+    assert json.loads(run(*history, "--path", "stale.md")[1]) == []
+    assert git("ls-tree", "--name-only", "main", cwd=bare).split().count("stale.md") == 0
+    survived("remote force-pushed: no stale page in the next summary or history")
+
+
 # -- remotes that are gone, slow or drop the connection -------------------------------
 
 
@@ -284,6 +309,53 @@ def test_a_remote_that_goes_away_mid_push_fails_cleanly(http, http_repo):
     code, _out, err, _s = run(*post_args(http.url(owner, repo), "a.md", "x"))
     assert code == 0, err
     survived("remote goes away mid-push")
+
+
+# -- notifiers that fail or hang ----------------------------------------------------------
+
+
+def test_a_failing_notifier_is_reported_and_the_summary_commit_kept(bare, tmp_path):
+    from fixtures.webhook import WebhookSink
+
+    url = f"file://{bare}"
+    commit_files(bare, {"pulseox.toml": '[[spec]]\nowner = "o"\nrepo = "r"\n'
+                        'path = "a.md"\nschedule = "1h"\n'})
+    run(*post_args(url, "a.md", "a"))
+    hook = json.dumps({"slack": {"webhook_url_env": "OPS_HOOK"}})
+    with WebhookSink(status=500) as sink:
+        env = {"OPS_HOOK": sink.url("/services/T0/B0/secret-path")}
+        refresh = ["dashboard", "refresh", "--owner", "o", "--repo", "r", "--remote", url,
+                   "--notify", hook]
+        code, _out, err, seconds = run(*refresh, env=env)
+        assert code == 0 and seconds < 30 and "slack" in err and "secret-path" not in err, err
+        assert log(bare)[0].startswith("pulseox: dashboard")
+        run(*post_args(url, "a.md", "now bad"), "--report", "BAD")  # a change to tell
+        code, _out, err, _s = run(*refresh, "--strict-notify", env=env)
+        assert code == 1 and "Traceback" not in err, err
+        assert log(bare)[0].startswith("pulseox: dashboard")  # kept although notify failed
+        assert len(sink.requests) == 2
+    survived("notifier endpoint fails (HTTP 500): reported, summary kept, exit 1 only with "
+             "--strict-notify")
+
+
+def test_a_hanging_notifier_is_given_up_on_and_the_summary_commit_kept(remote):
+    from fixtures.webhook import WebhookSink
+    from pulseox_git.client import PulseOxClient
+    from pulseox_git.dashboard import PulseOxDashboard
+    from pulseox_git.specs import PulseOxSpec
+
+    PulseOxClient().post("owner", "repo", "a.md", "x")
+    with WebhookSink(delay=30, max_delay=30) as sink:
+        began = time.monotonic()
+        board = PulseOxDashboard(owner="owner", repo="repo", notify_timeout=1,
+                                 spec_list=[PulseOxSpec("owner", "repo", "a.md", "1h")],
+                                 notify={"slack": {"webhook_url": sink.url("/hang")}})
+        board.write_summary()
+        seconds = time.monotonic() - began
+        sink.released.set()
+    assert board.notify_failures == ["slack: no answer within 1s"]
+    assert seconds < 8 and log(remote)[0].startswith("pulseox: dashboard")
+    survived(f"notifier endpoint hangs: given up after 1s, summary kept ({seconds:.1f}s in all)")
 
 
 # -- a full disk ---------------------------------------------------------------------
