@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
-from fixtures.repos import git, show
+from fixtures.repos import git, make_bare, show
 from pulseox_git.client import PulseOxClient
 from pulseox_git.dashboard import PulseOxDashboard
 from pulseox_git.history import Report
@@ -203,3 +203,25 @@ def test_as_of_shows_the_dashboard_as_it_stood(remote: Path, cli):
         assert code == 2 and repr(bad) in err, err
     assert git("rev-parse", "main", cwd=remote).strip() != first  # nothing was written
     assert len(git("log", "--format=%H", "main", cwd=remote).split()) == 4
+
+
+def test_as_of_a_time_reads_other_repositories_as_they_stood_too(remote: Path, cli):
+    make_bare(remote.parent / "other.git")
+    post("a.md", T0)
+    PulseOxClient(clock=lambda: T0).post("owner", "other", "x.md", "x", "GOOD", "fine")
+    specs = [PulseOxSpec("owner", "repo", "a.md", "1d"),
+             PulseOxSpec("owner", "other", "x.md", "1d")]
+    PulseOxDashboard(owner="owner", repo="repo", spec_list=specs,
+                     clock=lambda: T0 + timedelta(minutes=1)).write_summary()
+    PulseOxClient(clock=lambda: T0 + timedelta(hours=1)).post(
+        "owner", "other", "x.md", "x", "BAD", "broken")
+
+    def at(point: str) -> dict:
+        code, out, err = cli("dashboard", "refresh", "--owner", "owner", "--repo", "repo",
+                             "--no-write", "--json", "--as-of", point)
+        assert code == 0, err
+        return {s["path"]: (s["status"], s["note"]) for s in json.loads(out)["specs"]}
+
+    assert at("2026-05-01T12:30:00Z") == {"a.md": ("OK", ""), "x.md": ("OK", "fine")}
+    assert at("2026-05-01T13:30:00") == {"a.md": ("OK", ""), "x.md": ("ERROR", "broken")}
+    assert at("HEAD")["x.md"] == ("OK", "fine")  # the summary commit's time, 12:01
