@@ -346,6 +346,8 @@ class PinnedStore:
         self.point = point
 
     def __getattr__(self, name: str):
+        if name.startswith("__") or name in ("store", "point"):
+            raise AttributeError(name)  # not set yet (copy, pickle): never recurse
         return getattr(self.store, name)
 
     def git_store(self):
