@@ -158,3 +158,31 @@ def test_known_answers_from_a_real_history(bare: Path):
     assert (b.reports, b.streak_report, b.streak, b.late_posts) == (8, "BAD", 1, 1)
     assert b.last_bad == T0 + timedelta(minutes=95)
     assert git("rev-parse", "main", cwd=bare).strip() != shas[60]
+
+
+def test_trends_table_in_pulseox_toml_sets_the_window(remote: Path):
+    for minutes, report in ((0, "GOOD"), (10, "BAD"), (20, "GOOD")):
+        PulseOxClient(clock=lambda m=minutes: T0 + timedelta(minutes=m)).post(
+            "owner", "repo", "a.md", "x", report)
+    toml = ('[trends]\ndays = 0\nreports = 3\nflapping = 1\n\n'
+            '[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "a.md"\nschedule = "10m"\n')
+    commit_files(remote, {"pulseox.toml": toml}, date="2026-05-01T12:21:00Z")
+    from pulseox_git.dashboard import PulseOxDashboard
+
+    board = PulseOxDashboard(owner="owner", repo="repo",
+                             clock=lambda: T0 + timedelta(minutes=25)).get_remote_data()
+    assert board.settings.trends == TrendSettings(0, 3, 1)
+    entry = board.write_summary().summary.entries[0]
+    assert (entry.trend.window, entry.trend.reports, entry.trend.flapping) == ("last 3", 3, True)
+    assert "[66% GOOD (last 3) · 1x GOOD" in entry_line(remote)
+    assert "flapping (2 changes)" in entry_line(remote)
+    assert "[trends]\ndays = 0\nreports = 3\nflapping = 1" in git(
+        "show", "main:pulseox.toml", cwd=remote)  # kept as written
+    commit_files(remote, {"pulseox.toml": toml.replace("flapping = 1", "flapping = 0")})
+    with pytest.raises(BadInputError, match=r"pulseox.toml.*\[trends\] flapping 0"):
+        PulseOxDashboard(owner="owner", repo="repo").get_remote_data()
+
+
+def entry_line(remote: Path) -> str:
+    return next(line for line in git("show", "main:summary.md", cwd=remote).splitlines()
+                if line.startswith("- [a.md]") and "-->" not in line)
