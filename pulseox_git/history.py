@@ -33,7 +33,7 @@ CACHE_VERSION = 1
 LOG_FORMAT = "--format=%x1e%H %ct%n%B"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of them: keep each small
 class Report:
     """One commit that touched a watched page, and what the page said then."""
 
@@ -48,7 +48,7 @@ class Report:
                 "note": self.note, "problem": self.problem, "commit": self.commit}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of them: keep each small
 class Touch:
     """One path changed by one commit, as `git log --raw` lists it."""
 
