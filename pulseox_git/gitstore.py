@@ -471,11 +471,13 @@ class GitStore:
 
     # -- writing -------------------------------------------------------------
 
-    def confine(self, tip: str | None, paths: Sequence[str]) -> set[str]:
+    def confine(self, tip: str | None, paths: Sequence[str],
+                entries: dict[str, tuple[str, str]] | None = None) -> set[str]:
         """Refuse paths that land on a folder, a symlink or a submodule, or go
-        through a file or symlink; return the paths that already exist."""
-        prefixes = {page.rsplit("/", i)[0] for page in paths for i in range(page.count("/") + 1)}
-        entries = self.entries(tip, sorted(prefixes))
+        through a file or symlink; return the paths that already exist.
+        `entries` are those of `_prefixes(paths)` at `tip`, when already read."""
+        if entries is None:
+            entries = self.entries(tip, _prefixes(paths))
         existing = set()
         for page in paths:
             parts = page.split("/")
@@ -496,6 +498,28 @@ class GitStore:
 
     def commit(self, parent: str | None, change: Change) -> str:
         """Write `change` as one commit on `parent` with one fast-import process."""
+        head, body = self._stream(parent, change)
+        proc = self.git("fast-import", "--quiet", "--force", "--done", input=head + body)
+        return proc.stdout.decode().split()[-1]
+
+    def confine_and_commit(self, parent: str | None, change: Change) -> tuple[str, set[str]]:
+        """`confine`, then `commit`: for a small change in ONE fast-import process
+        (see `pulseox_git.fastimport`), else in two."""
+        from pulseox_git import fastimport
+
+        paths = list(change.files)
+        prefixes = _prefixes(paths)
+        if parent and fastimport.fits(prefixes):
+            head, body = self._stream(parent, change)
+            done = fastimport.ls_then_commit(
+                self, head, body, prefixes, lambda found: self.confine(parent, paths, found))
+            if done:
+                return done
+        existing = self.confine(parent, paths)
+        return self.commit(parent, change), existing
+
+    def _stream(self, parent: str | None, change: Change) -> tuple[bytes, bytes]:
+        """fast-import's input for `change`: the commit's header, then its files."""
         stamp = f"{int(change.when.timestamp())} +0000"
         name = os.environ.get("GIT_COMMITTER_NAME", COMMITTER[0])
         email = os.environ.get("GIT_COMMITTER_EMAIL", COMMITTER[1])
@@ -507,12 +531,12 @@ class GitStore:
         ]
         if parent:
             chunks.append(f"from {parent}\n".encode())
+        body = []
         for path, data in change.files.items():
-            chunks += [b"M 100644 inline ", _quote(path), f"\ndata {len(data)}\n".encode(),
-                       data, b"\n"]
-        chunks.append(b"\nget-mark :1\ndone\n")
-        proc = self.git("fast-import", "--quiet", "--force", "--done", input=b"".join(chunks))
-        return proc.stdout.decode().split()[-1]
+            body += [b"M 100644 inline ", _quote(path), f"\ndata {len(data)}\n".encode(),
+                     data, b"\n"]
+        body.append(b"\nget-mark :1\ndone\n")
+        return b"".join(chunks), b"".join(body)
 
     def push(self, sha: str, parent: str | None = None) -> bool:
         """Push `sha` (a child of `parent`) to the branch; False when the branch is
@@ -550,8 +574,7 @@ class GitStore:
 
             def build_and_push(tip: str | None, attempt: int = attempt) -> Published | None:
                 change = make_change(self, tip)
-                existing = self.confine(tip, list(change.files))
-                sha = self.commit(tip, change)
+                sha, existing = self.confine_and_commit(tip, change)
                 created = tuple(p for p in change.files if p not in existing)
                 changed = tuple(p for p in change.files if p in existing)
                 result = Published(sha, tip, created, changed, attempt, dry_run, change.message)
@@ -572,6 +595,11 @@ class GitStore:
         raise PushConflictError(f"gave up pushing to {self.url} after {self.push_attempts} "
                                 "attempts: others kept pushing first; nothing was lost remotely, "
                                 "run the command again")
+
+
+def _prefixes(paths: Sequence[str]) -> list[str]:
+    """Every path and each of its parent folders, sorted."""
+    return sorted({page.rsplit("/", i)[0] for page in paths for i in range(page.count("/") + 1)})
 
 
 def _quote(path: str) -> bytes:

@@ -1,0 +1,98 @@
+"""Check a small post's paths and commit it with ONE `git fast-import` process.
+
+fast-import answers `ls <path>` inside a commit with the parent's entry, in
+ls-tree's format, before any file is written. So a post asks about its paths,
+lets `GitStore.confine` judge the answers, and only then sends the files: one
+git process where `ls-tree` + `fast-import` took two. Large changes (whose
+queries could fill the pipes) and any failure here take the two-process path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Callable
+
+from pulseox_git.errors import BadInputError
+
+SMALL = 16384  # bytes of ls queries, and of answers, that always fit in a pipe
+
+
+def quote(path: str) -> bytes:
+    """A fast-import path, C-quoted so any character is safe."""
+    escaped = path.replace("\\", "\\\\").replace('"', '\\"')
+    return b'"' + escaped.encode("utf-8", "surrogateescape") + b'"'
+
+
+def fits(prefixes: list[str]) -> bool:
+    return sum(len(p.encode("utf-8", "surrogateescape")) + 80 for p in prefixes) <= SMALL
+
+
+def ls_then_commit(store, head: bytes, body: bytes, prefixes: list[str],
+                   check: Callable[[dict[str, tuple[str, str]]], set[str]]
+                   ) -> tuple[str, set[str]] | None:
+    """Send `head` (the commit header) and one `ls` per prefix; give the answers to
+    `check`; if it accepts, send `body` (files, get-mark, done). Returns the new
+    commit and what `check` returned, or None when the caller should take the
+    two-process path (a git failure, a timeout). `check`'s BadInputError passes on.
+    """
+    cmd = ["git", "--literal-pathspecs", "fast-import", "--quiet", "--force", "--done"]
+    try:
+        proc = subprocess.Popen(cmd, cwd=store.path, env=store._env, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    except OSError:
+        return None
+    timer = threading.Timer(store.timeout, proc.kill)
+    timer.start()
+    refused: BadInputError | None = None
+    result: set[str] | None = None
+    try:
+        try:
+            proc.stdin.write(head + b"".join(b"ls " + quote(p) + b"\n" for p in prefixes))
+            answers = _read_lines(proc.stdout.fileno(), len(prefixes))
+        except OSError:
+            answers = None
+        if answers is not None:
+            try:
+                result = check(_entries(prefixes, answers))
+            except BadInputError as err:
+                refused = err
+        tail = body if result is not None else b"done\n"  # else: an empty, unused commit
+        try:
+            out, _err = proc.communicate(tail)
+        except OSError:
+            out = b""
+            proc.kill()
+            proc.wait()
+    finally:
+        timer.cancel()
+    if refused is not None:
+        raise refused
+    if result is None or proc.returncode != 0 or not out.split():
+        return None
+    return out.decode().split()[-1], result
+
+
+def _read_lines(fd: int, count: int) -> list[bytes] | None:
+    """Exactly `count` answer lines, read unbuffered (nothing else is pending)."""
+    data = b""
+    seen = 0
+    while seen < count:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return None
+        data += chunk
+        seen += chunk.count(b"\n")
+    return data.split(b"\n")[:count]
+
+
+def _entries(prefixes: list[str], answers: list[bytes]) -> dict[str, tuple[str, str]]:
+    """`ls` answers, `<mode> <type> <oid>\\t<path>` or `missing <path>`, by prefix."""
+    found = {}
+    for prefix, line in zip(prefixes, answers, strict=True):
+        if line.startswith(b"missing "):
+            continue
+        mode, _type, oid = line.split(b"\t", 1)[0].decode().split()
+        found[prefix] = (mode, oid)
+    return found

@@ -1,0 +1,46 @@
+"""scripts/bench.py runs end to end in its tiny mode and writes its JSON and tables.
+
+Only that the benchmark works is checked here, never how fast anything is: the
+timings belong to `scripts/bench` on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "scripts" / "bench.py"
+
+
+def run_bench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BENCH), "--tiny", *args], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+
+
+def test_tiny_run_writes_every_comparison_as_json_and_markdown(tmp_path: Path):
+    out = tmp_path / "bench.json"
+    proc = run_bench("--json", str(out), "--markdown")
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(out.read_text())
+    for n, entry in results["batch"].items():
+        assert int(n) > 0
+        for side in ("pulseox_git", "raw_git"):
+            assert entry[side]["n"] == 1 and 0 < entry[side]["median"] <= entry[side]["max"]
+    assert results["posts"]["pulseox_git"]["n"] == 3
+    dash = [e for e in results["dashboard"].values() if isinstance(e, dict)]
+    assert [d["commits"] for d in dash] == [20, 40]
+    assert all(d["peak_rss_bytes"] > 1 << 20 for d in dash)
+    assert dash[-1]["incremental"]["n"] == 1
+    assert set(results["startup"]) == {"pulseox-git --version", "pulseox-git post --help",
+                                       "python3 -c pass", "python3 -c 'import typer'"}
+    assert results["machine"]["nproc"] >= 1 and "git version" in results["machine"]["git"]
+    assert {t["target"][:3] for t in results["targets"]} >= {"(a)", "(b)", "(c)", "(e)"}
+    lines = proc.stdout.splitlines()  # the README table
+    assert lines[0].startswith("| measure | pulseox-git | raw git | ratio |")
+    assert "| (a) batch of 10 pages, one commit |" in proc.stdout
+    assert any(line.startswith("| (e) `pulseox-git --version` |") for line in lines)
+    assert "| target | measured | met |" in lines
+    assert any(line.startswith("Measured on ") and "scripts/bench" in line for line in lines)
