@@ -278,19 +278,20 @@ def test_an_unreachable_remote_fails_fast_and_clearly(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("knob", ["PULSEOX_GIT_STALL_SECONDS", "PULSEOX_GIT_TIMEOUT"])
-def test_a_stalled_remote_is_given_up_on_in_bounded_time(http, http_repo, knob):
-    owner, repo, bare = http_repo
+def test_a_stalled_remote_is_given_up_on_in_bounded_time(tmp_path, knob):
+    from fixtures.git_http import GitHttpServer
+
+    bare = make_bare(tmp_path / "http" / "o" / "r.git")
     commit_files(bare, {"seed.md": "seed"})
     before = refs(bare)
-    http.httpd.stall_seconds = 12
-    http.set(fault="stall")
-    try:
+    # a server of its own: its stalled threads wake up after this test has ended
+    with GitHttpServer(tmp_path / "http") as server:
+        server.httpd.handle_error = lambda *_args: None  # ... to a closed socket, quietly
+        server.httpd.stall_seconds = 12
+        server.set(fault="stall")
         env = {"PULSEOX_GIT_STALL_SECONDS": "30", "PULSEOX_GIT_TIMEOUT": "60", knob: "2"}
-        code, out, err, seconds = run(*post_args(http.url(owner, repo), "a.md", "x"), env=env)
-    finally:
-        http.set(fault=None)
-        http.httpd.stall_seconds = 30.0
-    assert code == 1 and out == "" and "Traceback" not in err and http.url(owner, repo) in err
+        code, out, err, seconds = run(*post_args(server.url("o", "r"), "a.md", "x"), env=env)
+    assert code == 1 and out == "" and "Traceback" not in err and server.url("o", "r") in err
     assert seconds < 10, f"took {seconds:.1f}s"
     assert refs(bare) == before
     survived(f"remote stalls ({knob}=2 gave up in {seconds:.1f}s)")
