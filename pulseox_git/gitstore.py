@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -321,8 +321,9 @@ class GitStore:
             (tmp / MARKER).write_text(json.dumps({"url": self.url}))
             self._discard(self.path)
             os.rename(tmp, self.path)
-        except BaseException:
+        except BaseException as err:
             shutil.rmtree(tmp, ignore_errors=True)
+            self._check_disk(str(getattr(err, "stderr", "")))  # GitPython's git init
             raise
 
     def _discard(self, path: Path) -> None:
@@ -348,6 +349,11 @@ class GitStore:
         self._clear_stale_locks()
         for leftover in self.path.parent.glob(".old-*"):
             shutil.rmtree(leftover, ignore_errors=True)
+        # a new cache lives in .new-* for milliseconds: older ones are from killed runs
+        for leftover in self.path.parent.glob(".new-*"):
+            with suppress(OSError):
+                if time.time() - leftover.stat().st_mtime > 600:
+                    shutil.rmtree(leftover, ignore_errors=True)
 
     def rebuild(self) -> None:
         log.info("rebuilding the damaged cache %s", self.path)

@@ -91,6 +91,7 @@ def assert_whole(bare: Path, path: str, content: str) -> None:
 # -- SIGKILL at every step ---------------------------------------------------------
 
 KILLS = [  # (the git step, block in it or die right after it, a fresh cache?)
+    ("init", "block", True),  # while the new cache is made (in a .new-* folder)
     ("fetch", "block", True),  # during the first clone
     ("fetch", "after", True),  # the clone done, nothing else
     ("fast-import", "block", False),  # during the commit
@@ -103,7 +104,7 @@ KILLS = [  # (the git step, block in it or die right after it, a fresh cache?)
 @pytest.mark.parametrize("step, mode, fresh", KILLS,
                          ids=[f"{s}-{m}" for s, m, _f in KILLS])
 def test_sigkill_at_any_step_then_the_next_run_just_works(bare, tmp_path, wrapped_path,
-                                                          step, mode, fresh):
+                                                          cache_dir, step, mode, fresh):
     url = f"file://{bare}"
     commit_files(bare, {"seed.md": "seed"})
     if not fresh:
@@ -118,6 +119,8 @@ def test_sigkill_at_any_step_then_the_next_run_just_works(bare, tmp_path, wrappe
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    for half_made in cache_dir.glob("repos/.new-*"):  # as if killed long ago
+        os.utime(half_made, (time.time() - 3600, time.time() - 3600))
     if step == "push" and mode == "after":  # the push itself completed: all of it
         assert log(bare)[0] == "pulseox: jobs/a.md GOOD"
         assert_whole(bare, "jobs/a.md", "first\n")
@@ -127,6 +130,7 @@ def test_sigkill_at_any_step_then_the_next_run_just_works(bare, tmp_path, wrappe
     assert code == 0, err
     assert_whole(bare, "jobs/a.md", "second\n")
     assert show(bare, "seed.md") == "seed"
+    assert list(cache_dir.glob("repos/.*-*")) == []  # no half-made or discarded cache left
     git("fsck", "--strict", cwd=bare)
     survived(f"SIGKILL {'during' if mode == 'block' else 'right after'} git {step}")
 
@@ -378,11 +382,17 @@ def small_disk(tmp_path: Path):
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.parametrize("cache", ["warm", "fresh"])
 def test_a_full_disk_gives_a_clear_error_and_the_cache_survives(bare, small_disk,
-                                                                wrapped_path):
+                                                                wrapped_path, cache):
     url = f"file://{bare}"
     env = {"PULSEOX_GIT_CACHE": str(small_disk / "cache")} if small_disk else {}
-    assert run(*post_args(url, "a.md", "a"), env=env)[0] == 0
+    step = "fast-import"
+    if cache == "warm":
+        assert run(*post_args(url, "a.md", "a"), env=env)[0] == 0
+    else:  # the very first run finds the disk full
+        commit_files(bare, {"a.md": "a"}, message="pulseox: a.md GOOD")
+        step = "init"
     before = refs(bare)
     if small_disk:  # fill the disk for real
         filler = small_disk / "filler"
@@ -391,7 +401,7 @@ def test_a_full_disk_gives_a_clear_error_and_the_cache_survives(bare, small_disk
                 handle.write(b"\0" * 4096)
         how = "a full 1 MiB tmpfs"
     else:  # simulated at the write call: git fails the way it does on ENOSPC
-        env = {"PATH": wrapped_path, "FAULT_AT": "fast-import", "FAULT_MODE": "enospc"}
+        env = {"PATH": wrapped_path, "FAULT_AT": step, "FAULT_MODE": "enospc"}
         how = "a simulated ENOSPC from git"
     code, out, err, _s = run(*post_args(url, "b.md", "b" * 20000), env=env)
     assert code == 1 and out == "" and "Traceback" not in err
@@ -404,6 +414,7 @@ def test_a_full_disk_gives_a_clear_error_and_the_cache_survives(bare, small_disk
         env = {}
     code, _out, err, _s = run(*post_args(url, "b.md", "b"), env=env)
     assert code == 0, err
-    assert "rebuilding" not in err and "cloning" not in err  # the cache was kept, not recloned
+    if cache == "warm":  # the cache was kept, not recloned
+        assert "rebuilding" not in err and "cloning" not in err
     assert log(bare) == ["pulseox: b.md GOOD", "pulseox: a.md GOOD"]
-    survived(f"disk full while writing the cache ({how})")
+    survived(f"disk full while writing a {cache} cache ({how})")
