@@ -96,6 +96,9 @@ CLI_CASES = [
     *rows("dashboard refresh", REFRESH, "--notify", ['{"slack": {"webhook_url_env": "no var"}}'],
           named="'no var'"),
     *rows("dashboard refresh", REFRESH, "--fail-on", ["ERROR,BOGUS", "late"]),
+    *rows("dashboard refresh", [*REFRESH, "--no-write"], "--as-of",
+          ["not-a-rev", "2026-13-45T00:00Z", "-x", "HEAD~99", "--"]),
+    *rows("dashboard refresh", REFRESH, "--as-of", ["HEAD"]),  # the past is never written
     *rows("dashboard show", ["dashboard", "show", "--owner", "owner", "--repo", "repo"],
           "--repo", ["a/b"]),
     *rows("check exists", CHECK, "--hc-path", ["../x.md"]),
@@ -106,10 +109,25 @@ CLI_CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def shared_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One remote for the whole table (nothing may change it), with a watched page and
+    a spec file."""
+    bare = make_bare(tmp_path_factory.mktemp("bad-input") / "owner" / "repo.git")
+    commit_files(bare, {"pulseox.toml": GOOD_SPECS, "jobs/a.md": "hand written\n"})
+    return bare
+
+
+@pytest.fixture
+def remote(shared_remote: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PULSEOX_GIT_REMOTE",
+                       f"file://{shared_remote.parent.parent}/{{owner}}/{{repo}}.git")
+    return shared_remote
+
+
 @pytest.fixture
 def seeded(remote: Path) -> str:
-    """The remote with a watched page and a spec file; its refs before the test."""
-    commit_files(remote, {"pulseox.toml": GOOD_SPECS, "jobs/a.md": "hand written\n"})
+    """The remote's refs before the test."""
     return refs(remote)
 
 
@@ -245,8 +263,10 @@ SPEC_FILES = {
 
 
 @pytest.mark.parametrize("case", list(SPEC_FILES))
-def test_dashboard_refuses_bad_spec_files(cli, remote, case):
+def test_dashboard_refuses_bad_spec_files(cli, tmp_path, monkeypatch, case):
     text, named = SPEC_FILES[case]
+    remote = make_bare(tmp_path / "remotes" / "owner" / "repo.git")
+    monkeypatch.setenv("PULSEOX_GIT_REMOTE", f"file://{tmp_path}/remotes/{{owner}}/{{repo}}.git")
     commit_files(remote, {"pulseox.toml": text, "jobs/a.md": "x"})
     before = refs(remote)
     for argv in (REFRESH, ["spec", "list", "--owner", "owner", "--repo", "repo"]):
