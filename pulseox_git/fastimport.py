@@ -10,11 +10,10 @@ queries could fill the pipes) and any failure here take the two-process path.
 from __future__ import annotations
 
 import os
+import select
 import subprocess
-import threading
+import time
 from collections.abc import Callable
-
-from pulseox_git.errors import BadInputError
 
 SMALL = 16384  # bytes of ls queries, and of answers, that always fit in a pipe
 
@@ -38,47 +37,40 @@ def ls_then_commit(store, head: bytes, body: bytes, prefixes: list[str],
     two-process path (a git failure, a timeout). `check`'s BadInputError passes on.
     """
     cmd = ["git", "--literal-pathspecs", "fast-import", "--quiet", "--force", "--done"]
+    deadline = time.monotonic() + store.timeout
     try:
         proc = subprocess.Popen(cmd, cwd=store.path, env=store._env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
     except OSError:
         return None
-    timer = threading.Timer(store.timeout, proc.kill)
-    timer.start()
-    refused: BadInputError | None = None
     result: set[str] | None = None
     try:
-        try:
-            proc.stdin.write(head + b"".join(b"ls " + quote(p) + b"\n" for p in prefixes))
-            answers = _read_lines(proc.stdout.fileno(), len(prefixes))
-        except OSError:
-            answers = None
+        proc.stdin.write(head + b"".join(b"ls " + quote(p) + b"\n" for p in prefixes))
+        answers = _read_lines(proc.stdout.fileno(), len(prefixes), deadline)
         if answers is not None:
-            try:
-                result = check(_entries(prefixes, answers))
-            except BadInputError as err:
-                refused = err
-        tail = body if result is not None else b"done\n"  # else: an empty, unused commit
-        try:
-            out, _err = proc.communicate(tail)
-        except OSError:
-            out = b""
+            result = check(_entries(prefixes, answers))  # a BadInputError passes on
+        out, _err = proc.communicate(body if result is not None else b"done\n",
+                                     timeout=max(deadline - time.monotonic(), 0.1))
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    finally:
+        if proc.poll() is None:  # refused, failed or timed out: end it, commit nothing
             proc.kill()
             proc.wait()
-    finally:
-        timer.cancel()
-    if refused is not None:
-        raise refused
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            pipe.close()  # type: ignore[union-attr]
     if result is None or proc.returncode != 0 or not out.split():
         return None
     return out.decode().split()[-1], result
 
 
-def _read_lines(fd: int, count: int) -> list[bytes] | None:
+def _read_lines(fd: int, count: int, deadline: float) -> list[bytes] | None:
     """Exactly `count` answer lines, read unbuffered (nothing else is pending)."""
     data = b""
     seen = 0
     while seen < count:
+        if not select.select([fd], [], [], max(deadline - time.monotonic(), 0))[0]:
+            return None  # timed out
         chunk = os.read(fd, 65536)
         if not chunk:
             return None
