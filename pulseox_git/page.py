@@ -175,12 +175,13 @@ def check_content(content: str | bytes, max_bytes: int = DEFAULT_MAX_PAGE_BYTES)
 
 
 def check_page(page: Page, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> Page:
-    return Page(
-        path=check_path(page.path),
-        content=check_content(page.content, max_bytes),
-        report=check_report(page.report),
-        note=check_note(page.note),
-    )
+    path = check_path(page.path)
+    try:  # in a batch of hundreds, say which page
+        content = check_content(page.content, max_bytes)
+    except BadInputError as err:
+        raise BadInputError(f"page {path!r}: {err}") from None
+    return Page(path=path, content=content, report=check_report(page.report),
+                note=check_note(page.note))
 
 
 def age_problem(footer_time: datetime, commit_time: datetime, now: datetime,

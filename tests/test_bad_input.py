@@ -70,6 +70,10 @@ CLI_CASES = [
     *rows("post", POST, "--max-page-bytes", ["abc"], named="--max-page-bytes"),
     *rows("post", POST, "--max-page-bytes", ["-1", "0"]),
     *rows("post", POST, "--transport", ["ftp", "GIT", ""]),
+    *rows("post", [*POST, "--transport", "api"], "--api-url",
+          ["not a url", "ftp://x/api", "file:///etc", "-x"]),
+    *rows("post", [*POST, "--transport", "api"], "--api-url",
+          ["http://user:pw@127.0.0.1:1/api"], named="127.0.0.1:1/api"),  # credentials hidden
     *rows("post", POST, "--content", ["x\x00y"], named="NUL"),
     *rows("client post", ["client", *POST], "--path", ["../x.md", ".git/HEAD"]),
     *rows("client post", ["client", *POST], "--report", ["MEH"]),
@@ -175,6 +179,7 @@ def files(tmp_path: Path) -> Path:
     (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     (tmp_path / "nul.txt").write_bytes(b"a\0b")
     (tmp_path / "big.txt").write_text("x" * 2000)
+    (tmp_path / "huge.txt").write_text("x" * (1024 * 1024 + 1))  # 1 byte over the default
     (tmp_path / "plain-file").write_text("not a folder")
     return tmp_path
 
@@ -233,6 +238,8 @@ MANIFESTS = {
     "one bad page among good ones": ("[[page]]\npath = 'ok.md'\ncontent = 'x'\n"
                                      "[[page]]\npath = '.git/x'\ncontent = 'y'\n", "'.git/x'"),
     "not UTF-8": (b"[[page]]\npath = 'caf\xe9.md'\ncontent = 'x'\n", "manifest"),
+    "content_file over the size limit": ("[[page]]\npath = 'a.md'\ncontent_file = 'huge.txt'\n",
+                                         "page 'a.md': content is 1048577 bytes, over"),
 }
 
 
