@@ -91,28 +91,28 @@ def report(label: str, figures: dict) -> None:
 
 
 @pytest.mark.slow
-def test_writers_with_separate_caches_over_file(bare: Path, tmp_path: Path):
+def test_writers_with_separate_caches_over_http(http, http_repo, tmp_path: Path):
+    """The usual CI case: runners with caches of their own racing over smart HTTP."""
+    owner, _repo, bare = http_repo
     base = commit_files(bare, {"seed.md": "kept"})
     caches = [tmp_path / f"cache{i}" for i in range(WRITERS)]
-    figures = run_writers(f"file://{bare}", caches, tmp_path)
+    figures = run_writers(http.url(owner, "status"), caches, tmp_path)
     assert_nothing_lost(bare, base)
-    assert figures["retries_max"] > 0  # they really raced
-    report("file://, separate caches", figures)
+    assert figures["retries_max"] > 0  # they really raced, and every race was retried
+    report("smart HTTP, separate caches", figures)
 
 
 @pytest.mark.slow
-def test_writers_sharing_one_cache_over_http(http, http_repo, tmp_path: Path):
-    owner, _repo, bare = http_repo
+def test_writers_sharing_one_cache_over_file(bare: Path, tmp_path: Path):
     base = commit_files(bare, {"seed.md": "kept"})
     shared = tmp_path / "shared-cache"
-    figures = run_writers(http.url(owner, "status"), [shared] * WRITERS, tmp_path)
+    figures = run_writers(f"file://{bare}", [shared] * WRITERS, tmp_path)
     assert_nothing_lost(bare, base)
-    # one cache: its lock serialises the writers, so nobody has to retry a push
+    # one cache: its lock queues the writers, so nobody has to retry a push
     assert figures["retries_max"] == 0
     leftovers = [p.name for p in (shared / "repos").iterdir() if p.name.startswith(".")]
     assert leftovers == []  # no half-made or discarded clones left behind
-    report("smart HTTP, one shared cache", figures)
-
+    report("file://, one shared cache", figures)
 
 RACE_ROUNDS, RACE_PAGES = 8, 20
 BATCHER = r"""
