@@ -126,6 +126,8 @@ def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
     if stripped:
         log.warning("warning: dropped the credentials written into the remote URL %s; "
                     "pass a token with --token or PULSEOX_TOKEN instead", clean)
+    if "://" not in clean and not re.match(r"^[^/]*:", clean):  # a local path, not host:path
+        clean = os.path.abspath(clean)  # relative to where we were started, not to the cache
     return clean
 
 

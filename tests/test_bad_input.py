@@ -391,3 +391,15 @@ def test_make_bare_is_untouched_by_refused_input(tmp_path, cli):
     code, _out, _err = cli("post", "--owner", "o", "--repo", "r", "--remote",
                            f"file://{target}", "--path", ".git/x", "--content", "x")
     assert code == 2 and refs(target) == ""
+
+
+def test_a_relative_remote_path_is_relative_to_where_the_command_runs(tmp_path, cli,
+                                                                     monkeypatch):
+    """Not to the cache (git's cwd), where it would name nothing, confusingly."""
+    make_bare(tmp_path / "here" / "status.git")
+    monkeypatch.chdir(tmp_path / "here")
+    code, out, err = cli("post", "--owner", "o", "--repo", "r", "--remote", "status.git",
+                         "--path", "a.md", "--content", "x")
+    assert code == 0, err
+    assert f"to {tmp_path}/here/status.git" in out
+    assert refs(tmp_path / "here" / "status.git") != ""
