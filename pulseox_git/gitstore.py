@@ -303,23 +303,17 @@ class GitStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=self.path.parent))
         try:
-            try:
-                from git import Repo  # GitPython writes the config in-process: no git per key
-            except ImportError:  # GitPython refuses to import when there is no git
-                if shutil.which("git") is None:
-                    raise GitMissingError("git is not installed or not on PATH") from None
-                raise
-
-            with Repo.init(tmp, bare=True) as repo, repo.config_writer() as config:
-                config.set_value('remote "origin"', "url", self.url)
-                config.set_value('remote "origin"', "fetch",
-                                 f"+refs/heads/{self.branch}:{self.tracking}")
-                config.set_value("gc", "autoDetach", "false")  # no gc after we unlock
-                config.set_value("maintenance", "autoDetach", "false")
-                config.set_value("core", "logAllRefUpdates", "false")
-                if self.blobless:  # fetch trees and commits; blobs only when read
-                    config.set_value('remote "origin"', "promisor", "true")
-                    config.set_value('remote "origin"', "partialclonefilter", "blob:none")
+            self.git("init", "--quiet", "--bare", str(tmp), cwd=self.path.parent)
+            origin = {"url": self.url, "fetch": f"+refs/heads/{self.branch}:{self.tracking}"}
+            if self.blobless:  # fetch trees and commits; blobs only when read
+                origin.update(promisor="true", partialclonefilter="blob:none")
+            # appended in one write, not one `git config` per key (nor GitPython, whose
+            # import alone costs more than the whole clone of a small repository)
+            with open(tmp / "config", "a", encoding="utf-8") as config:
+                config.write(_config_section('remote "origin"', origin)
+                             + _config_section("gc", {"autoDetach": "false"})  # no gc after
+                             + _config_section("maintenance", {"autoDetach": "false"})  # unlock
+                             + _config_section("core", {"logAllRefUpdates": "false"}))
             (tmp / MARKER).write_text(json.dumps({"url": self.url}))
             self._discard(self.path)
             os.rename(tmp, self.path)
@@ -603,6 +597,12 @@ class GitStore:
         raise PushConflictError(f"gave up pushing to {self.url} after {self.push_attempts} "
                                 "attempts: others kept pushing first; nothing was lost remotely, "
                                 "run the command again")
+
+
+def _config_section(name: str, values: dict[str, str]) -> str:
+    """Git config text; values quoted (URLs were checked to hold no control characters)."""
+    quoted = {k: v.replace("\\", "\\\\").replace('"', '\\"') for k, v in values.items()}
+    return f"[{name}]\n" + "".join(f'\t{k} = "{v}"\n' for k, v in quoted.items())
 
 
 def _prefixes(paths: Sequence[str]) -> list[str]:
