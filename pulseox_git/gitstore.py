@@ -319,7 +319,7 @@ class GitStore:
             os.rename(tmp, self.path)
         except BaseException as err:
             shutil.rmtree(tmp, ignore_errors=True)
-            self._check_disk(str(getattr(err, "stderr", "")))  # GitPython's git init
+            self._check_disk(str(getattr(err, "stderr", "")))
             raise
 
     def _discard(self, path: Path) -> None:
