@@ -151,6 +151,8 @@ def test_every_command_with_the_right_token_uses_it_and_shows_it_nowhere(
     assert {"pulseox: jobs/c.md GOOD", "pulseox: jobs/b.md GOOD"} <= set(log(bare))
     assert all(auth for _method, _path, auth in http.requests)
     assert harness.argv_log().count("git ") > 20
+    # and GIT_TRACE logged the argv of every process git itself started (remote helpers)
+    assert "run_command: git remote-http" in (harness.dirs["trace"] / "trace.log").read_text()
     assert harness.leaks(bare) == []
     planted = harness.dirs["tmpdir"] / "planted"  # the scan itself can find a leak
     planted.write_text(sorted(FORMS)[0])
