@@ -64,7 +64,8 @@ _AUTH = ("authentication failed", "could not read username", "could not read pas
 TREE_MODE = "040000"
 _KINDS = {"040000": "a folder", "120000": "a symlink"}
 _CORRUPT = ("bad object", "corrupt", "object file", "unable to read", "not a git repository",
-            "missing blob", "missing tree", "did not send all necessary objects", "bad pack")
+            "missing blob", "missing tree", "did not send all necessary objects", "bad pack",
+            "invalid refspec")  # a config written for a bad branch by an older version
 _DISK_FULL = ("no space left on device", "out of diskspace", "disk quota exceeded")
 _UNREACHABLE = ("could not resolve", "failed to connect", "couldn't connect", "connection refused",
                 "timed out", "timeout", "connection reset", "empty reply", "recv failure",
@@ -132,7 +133,11 @@ def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
 
 
 def check_branch(branch: str) -> str:
-    if not _BRANCH.match(branch) or ".." in branch or branch.endswith((".lock", "/", ".")):
+    """A name `git check-ref-format --branch` accepts (without running git)."""
+    parts = branch.split("/") if isinstance(branch, str) else [""]
+    if (not isinstance(branch, str) or not _BRANCH.match(branch) or ".." in branch
+            or branch == "HEAD" or branch.endswith("/")
+            or any(not p or p.startswith(".") or p.endswith((".lock", ".")) for p in parts)):
         raise BadInputError(f"bad branch name {branch!r}")
     return branch
 
@@ -562,6 +567,9 @@ class GitStore:
         if rejected:
             raise RemoteError(f"the remote {self.url} refused the push: "
                               f"{auth.redact(rejected.group(0))}")
+        ours = [line for line in out.lower().splitlines() if not line.startswith("remote:")]
+        if any(marker in line for line in ours for marker in _CORRUPT):  # rebuilt by run()
+            raise CacheError(f"the cache {self.path} is damaged: {auth.redact(out.strip())}")
         raise classify_failure(self.url, "push to", proc.stderr.decode("utf-8", "replace"))
 
     def publish(self, make_change: Callable[[GitStore, str | None], Change],

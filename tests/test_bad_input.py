@@ -50,7 +50,8 @@ BAD_PATHS = ["", " ", "/etc/passwd", "../x.md", "a/../../x.md", "a//b.md", "./a.
              ".git/config", "sub/.GIT/hooks/pre-commit", ".git./config", "GIT~1/config",
              "a\\b.md", "C:/x.md", "a\nb.md", "a\tb.md", "\x7f.md", "a\u2028b.md"]
 BAD_NAMES = ["", "a b", "-x", "../x", "a/b", "x;rm -rf", "é"]
-BAD_BRANCHES = ["a..b", "-x", "x.lock", "a b", "/x", "x/", "@{-1}^"]
+BAD_BRANCHES = ["a..b", "-x", "x.lock", "a b", "/x", "x/", "@{-1}^", "a/.b", "a//b",
+                "a.lock/b", "HEAD", "a/b."]
 BAD_URLS = ["ext::sh -c touch% /tmp/pwned", "-uhelp", "--upload-pack=touch /tmp/pwned",
             "fd::17", "file:///tmp/x\n", " file:///tmp/x", "ssh://-oProxyCommand=x/r.git"]
 BAD_SCHEDULES = ["", "10x", "0m", "0s", "-5m", "soon", "* * *", "61 * * * *", "* * * * * * *",

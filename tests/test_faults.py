@@ -192,6 +192,8 @@ DAMAGE = {
     "config deleted": lambda repo: (repo / "config").unlink(),
     "HEAD garbled": lambda repo: (repo / "HEAD").write_text("garbage"),
     "marker deleted": lambda repo: (repo / "pulseox-cache.json").unlink(),
+    "config holds an invalid refspec": lambda repo: git(
+        "config", "remote.origin.fetch", "+refs/heads/a/.b:refs/remotes/origin/a/.b", cwd=repo),
     "cache is a file": _replace_with_a_file,
 }
 
