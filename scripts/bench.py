@@ -290,8 +290,8 @@ class Bench:
         return b"".join(chunks)
 
     def dashboard(self) -> None:
-        """(c) a cold `dashboard refresh --no-write` process against a raw clone plus
-        one log pass, and the original reading the same pages from a working tree."""
+        """(c) a cold `dashboard refresh --no-write` process against a raw `git clone`
+        plus one log pass, and the original reading the same pages from a working tree."""
         if not dashboard_ready():
             self.results["dashboard"] = {"skipped": "pulseox-git has no dashboard refresh yet"}
             self.log("  (c) skipped: pulseox-git has no `dashboard refresh` yet")
@@ -306,7 +306,7 @@ class Bench:
             env = {**os.environ, "PULSEOX_GIT_REMOTE": f"file://{remotes}/{{owner}}/{{repo}}.git"}
             cmd = [self.cli, "dashboard", "refresh", "--owner", "bench", "--repo", name,
                    "--no-write"]
-            raw_cmd = ["sh", "-c", 'git clone --quiet --bare "$1" "$2" && '
+            raw_cmd = ["sh", "-c", 'git clone --quiet "$1" "$2" && '
                        f'git -C "$2" log -z --name-only "{LOG_FORMAT}" main >/dev/null', "sh",
                        f"file://{remote}"]
             ours, plain, theirs, rss = [], [], [], []
