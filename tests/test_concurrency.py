@@ -184,3 +184,26 @@ def test_batches_racing_dashboard_writes_all_land(bare: Path, tmp_path: Path):
           f"pages vs {RACE_ROUNDS} dashboard writes, lost 0, retries median "
           f"{statistics.median(retries)} max {max(retries)}, "
           f"{round(len(history) / elapsed, 1)} commits/s")
+
+
+@pytest.mark.slow
+def test_concurrent_spec_edits_are_never_lost(bare: Path, tmp_path: Path):
+    """4 processes each add 4 specs to one pulseox.toml at once: all 16 are there."""
+    from pulseox_git.specs import loads
+
+    commit_files(bare, {"seed.md": "kept"})
+    script = "\n".join(
+        f"{sys.executable} -m pulseox_git spec add --owner owner --repo repo "
+        f"--remote file://{bare} --path jobs/w$W-{k}.md --schedule {k + 1}h || exit 1"
+        for k in range(4))
+    procs = [subprocess.Popen(["bash", "-c", script], env={
+        **os.environ, "W": str(w), "PYTHONPATH": str(ROOT),
+        "PULSEOX_GIT_CACHE": str(tmp_path / f"cache{w}")},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    specs, _settings = loads(show(bare, "pulseox.toml"))
+    assert sorted(s.path for s in specs) == sorted(
+        f"jobs/w{w}-{k}.md" for w in range(4) for k in range(4))
+    assert len(git("rev-list", "main", cwd=bare).split()) == 1 + 16
