@@ -157,6 +157,21 @@ def test_sigkill_while_the_remote_receives_the_push(bare, tmp_path):
     survived("SIGKILL while the remote receives the push")
 
 
+def test_a_cache_locked_by_a_hung_process_is_waited_for_in_bounded_time(bare, cache_dir):
+    import fcntl
+
+    url = f"file://{bare}"
+    assert run(*post_args(url, "a.md", "a"))[0] == 0
+    (lock,) = (cache_dir / "repos").glob("*.lock")
+    with open(lock, "a+b") as handle:  # a process that hangs while holding the cache
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        code, out, err, seconds = run(*post_args(url, "b.md", "b"),
+                                      env={"PULSEOX_LOCK_TIMEOUT": "1"})
+    assert code == 1 and out == "" and "stayed locked for 1s" in err and seconds < 10, err
+    assert run(*post_args(url, "b.md", "b"))[0] == 0  # free again: works
+    survived("cache locked by a hung process: gave up after PULSEOX_LOCK_TIMEOUT")
+
+
 # -- damaged caches and replaced remotes ------------------------------------------------
 
 
