@@ -385,7 +385,7 @@ def test_every_command_has_a_row():
     assert set(commands(app)) - covered == set()
 
 
-def test_make_bare_is_untouched_by_refused_input(tmp_path, cli):
+def test_a_refused_post_creates_nothing_on_an_empty_remote(tmp_path, cli):
     """A refused post to a remote that does not exist yet creates nothing there."""
     target = tmp_path / "new" / "repo.git"
     make_bare(target)
