@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -189,7 +190,9 @@ class GitStore:
         self.path = self.cache_root / "repos" / f"{slug.strip('_.') or 'repo'}-{digest}"
         self.tracking = TRACKING.format(branch=self.branch)
         self._env = git_env(auth.git_auth_env(token, url))
-        self._locked = False
+        # the thread holding the lock: a client keeps one store per repository, and
+        # may be shared by threads
+        self._lock_owner: int | None = None
         # a partial clone without old blobs: history reads need only trees and trailers
         self.blobless = (os.environ.get("PULSEOX_GIT_BLOBLESS", "") in ("1", "true")
                          if blobless is None else blobless)
@@ -248,8 +251,8 @@ class GitStore:
 
     @contextmanager
     def locked(self) -> Iterator[GitStore]:
-        """Hold the cache's exclusive lock; re-entrant within this object."""
-        if self._locked:
+        """Hold the cache's exclusive lock; re-entrant within this object and thread."""
+        if self._lock_owner == threading.get_ident():
             yield self
             return
         try:
@@ -270,11 +273,11 @@ class GitStore:
                         raise CacheLockedError(f"the cache {self.path} stayed locked for "
                                          f"{wait:g}s by another process") from None
                     time.sleep(0.02 + random.random() * 0.05)
-            self._locked = True
+            self._lock_owner = threading.get_ident()
             try:
                 yield self
             finally:
-                self._locked = False
+                self._lock_owner = None
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _valid(self) -> bool:

@@ -207,3 +207,24 @@ def test_concurrent_spec_edits_are_never_lost(bare: Path, tmp_path: Path):
     assert sorted(s.path for s in specs) == sorted(
         f"jobs/w{w}-{k}.md" for w in range(4) for k in range(4))
     assert len(git("rev-list", "main", cwd=bare).split()) == 1 + 16
+
+
+def test_threads_sharing_one_client_take_turns_on_its_cache(bare: Path):
+    """A client keeps one store per repository: threads using it must still lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pulseox_git.client import PulseOxClient
+
+    base = commit_files(bare, {"seed.md": "kept"})
+    client = PulseOxClient(remote=f"file://{bare}")
+
+    def work(i: int) -> list[int]:
+        return [client.post("o", "r", f"t{i}/p.md", f"thread {i} post {j}\n").attempts
+                for j in range(10)]
+
+    with ThreadPoolExecutor(4) as pool:
+        attempts = [a for per_thread in pool.map(work, range(4)) for a in per_thread]
+    assert attempts == [1] * 40  # one cache, one lock: no thread ever raced another
+    assert len(git("rev-list", f"{base}..main", cwd=bare).split()) == 40
+    for i in range(4):
+        assert parse(show(bare, f"t{i}/p.md")).content == f"thread {i} post 9\n"
