@@ -51,6 +51,7 @@ COMMITTER = ("pulseox-git", "pulseox-git@users.noreply.github.com")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # SHA-1 or SHA-256
+PACK_LIMIT = 32  # small packs (one per commit) before `_tidy` rolls them up
 # Inherited variables that would point git at another repository or config.
 _GIT_ENV_DROP = re.compile(
     r"^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|"
@@ -321,7 +322,8 @@ class GitStore:
                 config.write(_config_section('remote "origin"', origin)
                              + _config_section("gc", {"autoDetach": "false"})  # no gc after
                              + _config_section("maintenance", {"autoDetach": "false"})  # unlock
-                             + _config_section("core", {"logAllRefUpdates": "false"}))
+                             + _config_section("core", {"logAllRefUpdates": "false"})
+                             + _config_section("fastimport", {"unpackLimit": "0"}))
             (tmp / MARKER).write_text(json.dumps({"url": self.url}))
             self._discard(self.path)
             os.rename(tmp, self.path)
@@ -358,6 +360,16 @@ class GitStore:
             with suppress(OSError):
                 if time.time() - leftover.stat().st_mtime > 600:
                     shutil.rmtree(leftover, ignore_errors=True)
+        self._tidy()
+
+    def _tidy(self) -> None:
+        """Each commit leaves one small pack (fast-import keeps it instead of running
+        `unpack-objects`, a second process per post); roll them up once there are
+        many, so lookups stay fast and git's own gc never needs a full repack."""
+        with suppress(OSError):
+            packs = sum(n.endswith(".pack") for n in os.listdir(self.path / "objects" / "pack"))
+            if packs > PACK_LIMIT:
+                self.git("repack", "--geometric=2", "-d", "-q")
 
     def rebuild(self) -> None:
         log.info("rebuilding the damaged cache %s", self.path)
