@@ -48,21 +48,24 @@ def main(argv: list[str] | None = None) -> int:
     if (sys.argv[1:] if argv is None else argv) == ["--version"]:
         typer.echo(f"pulseox-git {__version__}")
         return 0  # before typer builds every command: that alone takes ~40 ms
-    import click
+    try:
+        code = app(args=argv, prog_name="pulseox-git", standalone_mode=False)
+    except Exception as err:  # the one place that turns exceptions into exit codes
+        return _exit_code(err)
+    return code if isinstance(code, int) else 0
+
+
+def _exit_code(err: Exception) -> int:
+    import click  # only on failure: importing click takes ~10 ms of every start
 
     try:  # newer typer raises the exceptions of its own vendored click
         from typer._click import ClickException as TyperClickException
     except ImportError:  # pragma: no cover (older typer raises click's own)
         TyperClickException = click.ClickException
-
-    try:
-        code = app(args=argv, prog_name="pulseox-git", standalone_mode=False)
-    except (click.ClickException, TyperClickException) as err:
+    if isinstance(err, (click.ClickException, TyperClickException)):
         err.show()
         return err.exit_code
-    except (click.exceptions.Abort, typer.Abort):
+    if isinstance(err, (click.exceptions.Abort, typer.Abort)):
         typer.echo("aborted", err=True)
         return 130
-    except Exception as err:  # the one place that turns exceptions into exit codes
-        return report_error(err)
-    return code if isinstance(code, int) else 0
+    return report_error(err)
