@@ -25,7 +25,8 @@ def quote(path: str) -> bytes:
 
 
 def fits(prefixes: list[str]) -> bool:
-    return sum(len(p.encode("utf-8", "surrogateescape")) + 80 for p in prefixes) <= SMALL
+    """Whether the answers surely fit in a pipe (a C-quoted byte takes up to 4)."""
+    return sum(4 * len(p.encode("utf-8", "surrogateescape")) + 80 for p in prefixes) <= SMALL
 
 
 def ls_then_commit(store, head: bytes, body: bytes, prefixes: list[str],
