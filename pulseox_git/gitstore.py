@@ -191,6 +191,7 @@ class GitStore:
         self.path = self.cache_root / "repos" / f"{slug.strip('_.') or 'repo'}-{digest}"
         self.tracking = TRACKING.format(branch=self.branch)
         self._env = git_env(auth.git_auth_env(token, url))
+        self.reached = False  # a fetch or push got the remote's answer (see AutoStore)
         # the thread holding the lock: a client keeps one store per repository, and
         # may be shared by threads
         self._lock_owner: int | None = None
@@ -380,6 +381,7 @@ class GitStore:
         """Bring the tracking ref up to the remote branch; the tip, or None if empty."""
         proc = self.git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "origin",
                         f"+refs/heads/{self.branch}:{self.tracking}", check=False, remote=True)
+        self.reached = self.reached or proc.returncode == 0
         if proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
             self._check_disk(stderr)
@@ -387,6 +389,7 @@ class GitStore:
                 raise CacheError(f"the cache {self.path} is damaged: {auth.redact(stderr)}")
             if "couldn't find remote ref" not in stderr.lower():
                 raise classify_failure(self.url, "fetch from", stderr)
+            self.reached = True
             self.git("update-ref", "-d", self.tracking)  # the branch is gone or never was
             return None
         return self.tip()
@@ -573,10 +576,12 @@ class GitStore:
                         f"--force-with-lease=refs/heads/{self.branch}:{parent or ''}", "origin",
                         f"{sha}:refs/heads/{self.branch}", check=False, remote=True)
         if proc.returncode == 0:
+            self.reached = True
             return True
         out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
         self._check_disk(out)
         if any(marker in out for marker in _RACE):
+            self.reached = True
             return False
         rejected = re.search(r"\[remote rejected\][^\n]*", out)
         if rejected:

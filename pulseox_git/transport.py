@@ -95,11 +95,19 @@ class AutoStore:
             return self.chosen.publish(make_change, dry_run)
 
         def first(store: Any, tip: Any) -> Any:
-            self.chosen = self.git_store
+            # a post's first attempt may build on the cached tip before git reached
+            # the remote (GitStore.publish): only a fetch or push that got an answer
+            # makes git the chosen store
+            if getattr(self.git_store, "reached", True):
+                self.chosen = self.git_store
             return make_change(store, tip)
 
-        return self._try_git(lambda: self.git_store.publish(first, dry_run),
-                             lambda api: api.publish(make_change, dry_run))
+        def with_git() -> Any:
+            done = self.git_store.publish(first, dry_run)
+            self.chosen = self.git_store
+            return done
+
+        return self._try_git(with_git, lambda api: api.publish(make_change, dry_run))
 
     def _try_git(self, with_git: Callable[[], T], with_api: Callable[[Any], T]) -> T:
         from pulseox_git.gitstore import GitMissingError, UnreachableError
