@@ -309,6 +309,16 @@ def test_posts_never_write_through_symlinks_or_into_git(remote, cli, tmp_path):
     print(f"\nRELIABILITY confinement: {len(CONFINED)} escaping paths refused (post and batch)")
 
 
+@pytest.mark.parametrize("link", ["summary.md", "badges", "pulseox-state.json"])
+def test_the_dashboard_never_writes_through_a_symlink_either(remote, cli, link):
+    spec = '[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "a.md"\nschedule = "1h"\n'
+    commit_files(remote, {"pulseox.toml": spec, "a.md": "x"}, symlinks={link: "/tmp"})
+    before = refs(remote)
+    code, _out, err = cli("dashboard", "refresh", "--owner", "owner", "--repo", "repo")
+    assert code == 2 and f"'{link}" in err and "symlink" in err and "Traceback" not in err
+    assert refs(remote) == before
+
+
 @pytest.mark.parametrize("url", [
     "ext::sh -c touch% {marker}", "ext::sh -c touch% {marker}% &&% echo", "-u{marker}",
     "--upload-pack=touch {marker}", "fd::0", "ssh://-oProxyCommand=touch% {marker}/x.git",
