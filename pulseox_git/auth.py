@@ -80,13 +80,22 @@ def clean_remote_url(url: str) -> tuple[str, bool]:
     return url, False
 
 
+def _stall_seconds() -> str:
+    """$PULSEOX_GIT_STALL_SECONDS, checked: git would quietly ignore a bad value."""
+    value = os.environ.get("PULSEOX_GIT_STALL_SECONDS") or "30"
+    if not value.isdigit() or int(value) < 1:
+        raise BadInputError(f"bad PULSEOX_GIT_STALL_SECONDS {value!r}: use a whole number "
+                            "of seconds above 0")
+    return value
+
+
 def git_auth_env(token: str | None, url: str) -> dict[str, str]:
     """Environment that makes git authenticate with `token` and never prompt."""
     pairs = [
         ("http.extraHeader", ""),  # an empty value resets inherited headers
         ("credential.helper", ""),  # no helper may store or prompt for secrets
         ("http.lowSpeedLimit", "1000"),  # a stalled transfer fails instead of hanging
-        ("http.lowSpeedTime", os.environ.get("PULSEOX_GIT_STALL_SECONDS", "30")),
+        ("http.lowSpeedTime", _stall_seconds()),
     ]
     if token and urlsplit(url).scheme in {"http", "https"}:
         pairs.append(("http.extraHeader", f"Authorization: Basic {basic_credentials(token)}"))

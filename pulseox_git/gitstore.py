@@ -134,6 +134,20 @@ def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
     return clean
 
 
+def env_number(name: str, default: str, whole: bool = False) -> float:
+    """A number above 0 from the environment (seconds, attempts), else BadInputError:
+    a typo must not turn a timeout off or into a traceback."""
+    value = os.environ.get(name) or default
+    try:
+        number = int(value) if whole else float(value)
+    except ValueError:
+        number = 0
+    if not 0 < number < float("inf"):
+        kind = "a whole number" if whole else "a number"
+        raise BadInputError(f"bad {name} {value!r}: use {kind} above 0")
+    return number
+
+
 def check_branch(branch: str) -> str:
     """A name `git check-ref-format --branch` accepts (without running git)."""
     parts = branch.split("/") if isinstance(branch, str) else [""]
@@ -183,8 +197,8 @@ class GitStore:
         self.branch = check_branch(branch)
         self.token = token
         self.cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
-        self.timeout = timeout or float(os.environ.get("PULSEOX_GIT_TIMEOUT", "120"))
-        self.push_attempts = push_attempts or int(os.environ.get("PULSEOX_PUSH_ATTEMPTS", "30"))
+        self.timeout = timeout or env_number("PULSEOX_GIT_TIMEOUT", "120")
+        self.push_attempts = push_attempts or int(env_number("PULSEOX_PUSH_ATTEMPTS", "30", True))
         digest = hashlib.sha256(url.encode()).hexdigest()[:12]
         parts = urlsplit(url)
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{parts.hostname or ''}{parts.path}")[-60:]
@@ -263,7 +277,7 @@ class GitStore:
             raise BadInputError(f"cannot use the cache dir {str(self.cache_root)!r}: "
                                 f"{err.strerror}") from None
         lock_path = self.path.with_name(self.path.name + ".lock")
-        wait = float(os.environ.get("PULSEOX_LOCK_TIMEOUT", "600"))
+        wait = env_number("PULSEOX_LOCK_TIMEOUT", "600")
         with open(lock_path, "a+b") as handle:
             deadline = time.monotonic() + wait
             while True:

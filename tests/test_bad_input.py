@@ -151,12 +151,32 @@ def test_cli_refuses_bad_values(cli, seeded, remote, argv, value):
     assert refs(remote) == seeded
 
 
+ENV_CASES = [(name, value) for name in ("PULSEOX_GIT_TIMEOUT", "PULSEOX_LOCK_TIMEOUT")
+             for value in ("abc", "-5", "0", "nan")] + [
+    ("PULSEOX_PUSH_ATTEMPTS", v) for v in ("x", "0", "2.5")] + [
+    ("PULSEOX_GIT_STALL_SECONDS", v) for v in ("abc", "0", "-1", "1.5")] + [
+    ("PULSEOX_GIT_REMOTE", v)
+    for v in ("file:///no/placeholders.git", "ext::sh -c x {owner}{repo}")]
+
+
+@pytest.mark.parametrize("name, value", ENV_CASES)
+def test_bad_environment_values_are_refused_not_ignored(cli, seeded, remote, monkeypatch,
+                                                        name, value):
+    """A typo in CI's environment must not switch a timeout off or end in a traceback."""
+    monkeypatch.setenv(name, value)
+    code, out, err = cli(*POST)
+    assert_refused(code, out, err, value.replace("{owner}", "owner").replace("{repo}", "repo"))
+    assert name in err or "remote" in err
+    assert refs(remote) == seeded
+
+
 def test_count_of_bad_inputs_tried():
     total = len(CLI_CASES) + len(FILE_CASES) + len(MANIFESTS) + len(SPEC_FILES) + len(
-        API_CASES)
+        API_CASES) + len(ENV_CASES)
     print(f"\nRELIABILITY bad inputs tried: {total} ({len(CLI_CASES)} CLI values, "
           f"{len(FILE_CASES)} content files, {len(MANIFESTS)} manifests, "
-          f"{len(SPEC_FILES)} spec files, {len(API_CASES)} Python API calls)")
+          f"{len(SPEC_FILES)} spec files, {len(ENV_CASES)} environment values, "
+          f"{len(API_CASES)} Python API calls)")
     assert total >= 150
 
 
