@@ -50,6 +50,8 @@ def resolve_token(token: str | None) -> Secret | None:
     value = token or os.environ.get("PULSEOX_TOKEN") or os.environ.get("GITHUB_TOKEN")
     if not value:
         return None
+    if not isinstance(value, str):  # never shown: it may be a secret all the same
+        raise BadInputError(f"the token must be text, not {type(value).__name__}")
     if any(c in value for c in "\r\n\0"):
         raise BadInputError("the token contains a line break or NUL; check how it was set")
     register_secret(value)

@@ -92,6 +92,8 @@ class PulseOxClient:
     def post_many(self, owner: str, repo: str, pages: Iterable[Page | Mapping[str, str]],
                   message: str | None = None) -> PostResult:
         """Post many pages, any mix of reports, in ONE commit."""
+        if isinstance(pages, (str, bytes, Mapping)) or not isinstance(pages, Iterable):
+            raise BadInputError(f"pages must be a list of pages (dicts or Page), not {pages!r}")
         checked = [check_page(as_page(p), self.max_page_bytes) for p in pages]
         if not checked:
             raise BadInputError("nothing to post: the batch is empty")

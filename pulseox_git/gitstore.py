@@ -122,6 +122,8 @@ def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
             raise BadInputError(f"bad {label} {value!r}: use letters, digits, '.', '_' or '-'")
     template = remote if remote is not None else (
         os.environ.get("PULSEOX_GIT_REMOTE") or DEFAULT_URL_TEMPLATE)
+    if not isinstance(template, str):
+        raise BadInputError(f"bad remote {template!r}: give a git URL or a template")
     if remote is None and ("{owner}" not in template or "{repo}" not in template):
         raise BadInputError(f"PULSEOX_GIT_REMOTE {template!r} needs {{owner}} and {{repo}}")
     url = template.replace("{owner}", owner).replace("{repo}", repo)

@@ -221,6 +221,8 @@ def parse_trailers(message: str) -> list[Page]:
 
 def commit_message(pages: list[Page], subject: str | None = None) -> str:
     """Subject line, then one trailer per page so `git log` alone tells the history."""
+    if subject is not None and not isinstance(subject, str):
+        raise BadInputError(f"commit message {subject!r} must be text")
     if not subject:
         if len(pages) == 1:
             subject = f"pulseox: {pages[0].path} {pages[0].report}"

@@ -360,6 +360,13 @@ API_CASES = {
     "client transport 'ssh'": (lambda: _client(transport="ssh").post(
         "owner", "repo", "a.md", "x"), "'ssh'"),
     "client token with newline": (lambda: _client(token="a\nb"), "token"),
+    "client token 5": (lambda: _client(token=5), "token must be text"),
+    "client remote 5": (lambda: _client(remote=5).post("owner", "repo", "a.md", "x"), "5"),
+    "post message 5": (lambda: _client().post("owner", "repo", "a.md", "x", message=5), "5"),
+    "post message with a break": (lambda: _client().post("owner", "repo", "a.md", "x",
+                                                         message="a\nb"), "'a\\nb'"),
+    "post_many None": (_many(None), "None"),
+    "post_many a single dict": (_many({"path": "a.md", "content": "x"}), "'a.md'"),
     "spec schedule '0m'": (_spec("0m"), "'0m'"),
     "spec schedule 'often'": (_spec("often"), "'often'"),
     "spec schedule cron '61 * * * *'": (_spec("61 * * * *"), "'61 * * * *'"),

@@ -46,8 +46,20 @@ def setup_logging(verbose: bool) -> None:
         def format(self, record: logging.LogRecord) -> str:
             return redact(super().format(record))
 
+    class CurrentStderr(logging.StreamHandler):
+        """Writes to sys.stderr as it is when a record comes: main() may run inside a
+        process (tests) that swaps and closes streams between calls."""
+
+        @property  # type: ignore[override]
+        def stream(self):
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, _value) -> None:
+            pass
+
     _state["verbose"] = verbose
-    handler = logging.StreamHandler(sys.stderr)
+    handler = CurrentStderr()
     handler.setFormatter(Redacting("%(message)s"))
     logger = logging.getLogger("pulseox_git")
     logger.handlers[:] = [handler]
