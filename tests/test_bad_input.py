@@ -284,6 +284,7 @@ SPEC_FILES = {
     "bad path": (GOOD_SPECS.replace("jobs/a.md", "../a.md"), "'../a.md'"),
     "bad zone": ('[dashboard]\ntz = "Mars/Olympus"\n', "'Mars/Olympus'"),
     "bad mode": ('[dashboard]\nmode = "pdf"\n', "'pdf'"),
+    "bad tolerance": ('[dashboard]\ntolerance = "soon"\n', "'soon'"),
     "stored secret": ('[notify.slack]\nwebhook_url = "https://hooks.example/T0/B0/x"\n',
                       "webhook_url"),
     "same spec twice": (GOOD_SPECS * 2, "appears twice"),
