@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +23,14 @@ from pulseox_git.errors import BadInputError
 from pulseox_git.history import Report
 from pulseox_git.page import age_problem, format_time, parse, render
 from pulseox_git.schedule import deadline, describe, is_late
-from pulseox_git.specs import SPEC_FILE, PulseOxSpec, Settings, check_name, check_notify
+from pulseox_git.specs import (
+    SPEC_FILE,
+    PulseOxSpec,
+    Settings,
+    check_name,
+    check_notify,
+    check_unique,
+)
 from pulseox_git.specs import dumps as dump_specs
 from pulseox_git.specs import loads as load_specs
 from pulseox_git.trends import Trend, trend, trend_note
@@ -139,8 +147,8 @@ class PulseOxDashboard:
         self.clock = clock or self.client.clock
         self.dry_run = dry_run
         self.web_link = web_link
-        self.notify_timeout = notify_timeout
-        self.spec_list = list(spec_list) if spec_list is not None else None
+        self.notify_timeout = check_timeout(notify_timeout)
+        self.spec_list = check_specs(spec_list) if spec_list is not None else None
         self._given_specs = spec_list is not None
         self._overrides = {k: v for k, v in (("mode", mode), ("tz", tz),
                                              ("tolerance", tolerance)) if v is not None}
@@ -359,6 +367,32 @@ class PulseOxDashboard:
             if path in files:
                 return files[path].decode("utf-8", "replace")
         return None
+
+
+def check_specs(specs: object) -> list[PulseOxSpec]:
+    """A list of PulseOxSpec, each once; anything else is named and refused."""
+    if isinstance(specs, (str, bytes)) or not hasattr(specs, "__iter__"):
+        raise BadInputError(f"spec_list must be a list of PulseOxSpec, not {specs!r}")
+    specs = list(specs)  # type: ignore[call-overload]
+    for spec in specs:
+        if not isinstance(spec, PulseOxSpec):
+            raise BadInputError(f"spec_list holds {spec!r}, which is not a PulseOxSpec")
+    check_unique(specs)
+    return specs
+
+
+def check_timeout(value: float | None) -> float | None:
+    """The notifier timeout: the argument, else $PULSEOX_NOTIFY_TIMEOUT; positive seconds."""
+    if value is None and os.environ.get("PULSEOX_NOTIFY_TIMEOUT"):
+        try:
+            value = float(os.environ["PULSEOX_NOTIFY_TIMEOUT"])
+        except ValueError:
+            raise BadInputError("PULSEOX_NOTIFY_TIMEOUT "
+                                f"{os.environ['PULSEOX_NOTIFY_TIMEOUT']!r} is not a number "
+                                "of seconds") from None
+    if value is not None and not (isinstance(value, (int, float)) and 0 < value < 86400):
+        raise BadInputError(f"notify timeout {value!r} must be a number of seconds above 0")
+    return value
 
 
 def _load_state(data: bytes | None) -> dict[str, dict[str, Any]]:

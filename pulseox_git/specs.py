@@ -197,7 +197,7 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
     if not isinstance(tables, list):
         raise BadInputError(f"{where}: spec must be an array of [[spec]] tables")
     specs = [PulseOxSpec.from_table(t, f"{where}, spec {i}") for i, t in enumerate(tables, 1)]
-    check_unique(specs)
+    check_unique(specs, where)
     return specs, settings
 
 
@@ -220,11 +220,11 @@ def dumps(specs: list[PulseOxSpec], settings: Settings) -> str:
     return header + tomli_w.dumps(data) + tables
 
 
-def check_unique(specs: list[PulseOxSpec]) -> None:
+def check_unique(specs: list[PulseOxSpec], where: str = "the spec list") -> None:
     seen: set[str] = set()
     for spec in specs:
         if spec.key in seen:
-            raise BadInputError(f"spec {spec.key!r} appears twice")
+            raise BadInputError(f"spec {spec.key!r} appears twice in {where}")
         seen.add(spec.key)
 
 

@@ -289,3 +289,25 @@ def test_summary_status_groups_like_the_original(remote: Path):
     assert {k: [e.spec.path for e in v] for k, v in dashboard.summary.status.items()} == {
         "ERROR": [], "MISSING": ["b.md"], "OK": ["a.md"]}
     assert re.search(r"^# Changes$", dashboard.summary.text, re.M)
+
+
+@pytest.mark.parametrize("spec_list, named", [
+    ([5], "5"), ("a.md", "'a.md'"),
+    ([PulseOxSpec("o", "r", "a.md", "1h")] * 2, "'o/r:a.md' appears twice"),
+])
+def test_a_bad_spec_list_is_named(spec_list, named):
+    with pytest.raises(BadInputError, match=re.escape(named)):
+        PulseOxDashboard(owner="o", repo="r", spec_list=spec_list)
+
+
+@pytest.mark.parametrize("value, env", [(-1, None), (0, None), ("10", None), (None, "soon")])
+def test_a_bad_notify_timeout_is_named(value, env, monkeypatch):
+    if env:
+        monkeypatch.setenv("PULSEOX_NOTIFY_TIMEOUT", env)
+    with pytest.raises(BadInputError, match=re.escape(repr(env or value))):
+        PulseOxDashboard(owner="o", repo="r", notify_timeout=value)
+
+
+def test_notify_timeout_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PULSEOX_NOTIFY_TIMEOUT", "2.5")
+    assert PulseOxDashboard(owner="o", repo="r").notify_timeout == 2.5
