@@ -1,10 +1,12 @@
-"""Check a small post's paths and commit it with ONE `git fast-import` process.
+"""Commits written by `git fast-import`: its input, and a post in ONE process.
 
-fast-import answers `ls <path>` inside a commit with the parent's entry, in
-ls-tree's format, before any file is written. So a post asks about its paths,
-lets `GitStore.confine` judge the answers, and only then sends the files: one
-git process where `ls-tree` + `fast-import` took two. Large changes (whose
-queries could fill the pipes) and any failure here take the two-process path.
+A commit is built as fast-import input (no index, no work tree). For a small
+post, fast-import also answers `ls <path>` inside the commit with the parent's
+entry, in ls-tree's format, before any file is written. So a post asks about
+its paths, lets `GitStore.confine` judge the answers, and only then sends the
+files: one git process where `ls-tree` + `fast-import` took two. Large changes
+(whose queries could fill the pipes) and any failure here take the two-process
+path.
 """
 
 from __future__ import annotations
@@ -13,15 +15,47 @@ import os
 import select
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pulseox_git.gitstore import Change
 
 SMALL = 16384  # bytes of ls queries, and of answers, that always fit in a pipe
+PENDING_REF = "refs/pulseox/pending"
+COMMITTER = ("pulseox-git", "pulseox-git@users.noreply.github.com")
 
 
 def quote(path: str) -> bytes:
     """A fast-import path, C-quoted so any character is safe."""
     escaped = path.replace("\\", "\\\\").replace('"', '\\"')
     return b'"' + escaped.encode("utf-8", "surrogateescape") + b'"'
+
+
+def path_prefixes(paths: Sequence[str]) -> list[str]:
+    """Every path and each of its parent folders, sorted."""
+    return sorted({page.rsplit("/", i)[0] for page in paths for i in range(page.count("/") + 1)})
+
+
+def commit_input(parent: str | None, change: Change) -> tuple[bytes, bytes]:
+    """fast-import's input for `change`: the commit's header, then its files."""
+    stamp = f"{int(change.when.timestamp())} +0000"
+    name = os.environ.get("GIT_COMMITTER_NAME", COMMITTER[0])
+    email = os.environ.get("GIT_COMMITTER_EMAIL", COMMITTER[1])
+    message = change.message.encode()
+    chunks = [
+        f"commit {PENDING_REF}\nmark :1\n".encode(),
+        f"author {name} <{email}> {stamp}\ncommitter {name} <{email}> {stamp}\n".encode(),
+        f"data {len(message)}\n".encode(), message, b"\n",
+    ]
+    if parent:
+        chunks.append(f"from {parent}\n".encode())
+    body = []
+    for path, data in change.files.items():
+        body += [b"M 100644 inline ", quote(path), f"\ndata {len(data)}\n".encode(),
+                 data, b"\n"]
+    body.append(b"\nget-mark :1\ndone\n")
+    return b"".join(chunks), b"".join(body)
 
 
 def fits(prefixes: list[str]) -> bool:

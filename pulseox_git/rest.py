@@ -23,8 +23,10 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from pulseox_git.errors import PushConflictError, RemoteError
-from pulseox_git.gitstore import COMMITTER, Change, GitStore, Published, check_branch
+from pulseox_git.fastimport import COMMITTER
+from pulseox_git.gitstore import Change, GitStore, Published
 from pulseox_git.page import format_time, parse, parse_trailers
+from pulseox_git.remote import check_branch
 from pulseox_git.rest_http import GitHubApi
 
 log = logging.getLogger("pulseox_git")
@@ -43,7 +45,7 @@ class ApiStore:
                  api_url: str | None = None, push_attempts: int | None = None,
                  timeout: float | None = None, max_wait: float | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        from pulseox_git.gitstore import remote_url
+        from pulseox_git.remote import remote_url
 
         remote_url(owner, repo, "{owner}/{repo}")  # the same checks of owner and repo
         self.branch = check_branch(branch)

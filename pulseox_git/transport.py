@@ -33,7 +33,8 @@ def open_store(owner: str, repo: str, *, transport: str = "auto", remote: str | 
                branch: str = "main", token: str | None = None, cache_dir: Any = None,
                api_url: str | None = None) -> Any:
     """A `GitStore`, an `ApiStore`, or (auto) git that may fall back to the API."""
-    from pulseox_git.gitstore import GitStore, remote_url
+    from pulseox_git.gitstore import GitStore
+    from pulseox_git.remote import remote_url
 
     def api_store() -> Any:
         from pulseox_git.rest import ApiStore
@@ -110,7 +111,7 @@ class AutoStore:
         return self._try_git(with_git, lambda api: api.publish(make_change, dry_run))
 
     def _try_git(self, with_git: Callable[[], T], with_api: Callable[[Any], T]) -> T:
-        from pulseox_git.gitstore import GitMissingError, UnreachableError
+        from pulseox_git.gitcmd import GitMissingError, UnreachableError
 
         try:
             if shutil.which("git") is None:  # before GitPython, which fails on import then

@@ -11,7 +11,7 @@ import pytest
 from fixtures.repos import commit_files, git
 from pulseox_git import fastimport
 from pulseox_git.errors import BadInputError
-from pulseox_git.gitstore import Change, GitStore, _prefixes
+from pulseox_git.gitstore import Change, GitStore
 
 WHEN = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -29,9 +29,9 @@ def store(bare: Path, cache_dir: Path) -> GitStore:
 
 def one_process(store: GitStore, tip: str, change: Change):
     paths = list(change.files)
-    head, body = store._stream(tip, change)
+    head, body = fastimport.commit_input(tip, change)
     with store.locked():
-        return fastimport.ls_then_commit(store, head, body, _prefixes(paths),
+        return fastimport.ls_then_commit(store, head, body, fastimport.path_prefixes(paths),
                                          lambda found: store.confine(tip, paths, found))
 
 
@@ -40,7 +40,7 @@ def one_process(store: GitStore, tip: str, change: Change):
 def test_same_commit_and_existing_pages_as_two_processes(store: GitStore, paths: list[str]):
     tip = store.tip()
     change = Change({p: f"page {p}\n".encode() for p in paths}, "subject\n", WHEN)
-    assert fastimport.fits(_prefixes(paths))
+    assert fastimport.fits(fastimport.path_prefixes(paths))
     done = one_process(store, tip, change)
     assert done is not None
     with store.locked():
@@ -66,7 +66,7 @@ def test_refuses_what_confine_refuses_and_writes_nothing(store: GitStore, path: 
 
 def test_large_changes_take_the_two_process_path(store: GitStore):
     paths = [f"jobs/many/page-{i:04d}-{'x' * 40}.md" for i in range(200)]
-    assert not fastimport.fits(_prefixes(paths))
+    assert not fastimport.fits(fastimport.path_prefixes(paths))
     with store.locked():
         sha, existing = store.confine_and_commit(store.tip(), Change(
             {p: b"x" for p in paths}, "subject\n", WHEN))

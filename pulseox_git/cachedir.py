@@ -1,0 +1,136 @@
+"""The cache on disk: where it lives, its lock, and building it safely.
+
+A new bare repository is built in a temporary directory and moved into place,
+so a killed process never leaves a half clone behind; leftovers of killed
+runs (git's lock files, temporary packs and directories) are cleared while
+our own lock is held. What runs git here runs it through `GitStore.git`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pulseox_git.gitcmd import CacheLockedError, check_disk
+
+if TYPE_CHECKING:
+    from pulseox_git.gitstore import GitStore
+
+log = logging.getLogger("pulseox_git")
+MARKER = "pulseox-cache.json"
+PACK_LIMIT = 32  # small packs (one per commit) before `tidy` rolls them up
+
+
+def default_cache_dir() -> Path:
+    """$PULSEOX_GIT_CACHE, else $XDG_CACHE_HOME/pulseox-git, else ~/.cache/pulseox-git."""
+    if os.environ.get("PULSEOX_GIT_CACHE"):
+        return Path(os.environ["PULSEOX_GIT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pulseox-git"
+
+
+@contextmanager
+def file_lock(path: Path, wait: float) -> Iterator[None]:
+    """Hold the exclusive lock file next to `path`, waiting at most `wait` seconds."""
+    lock_path = path.with_name(path.name + ".lock")
+    with open(lock_path, "a+b") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise CacheLockedError(f"the cache {path} stayed locked for "
+                                           f"{wait:g}s by another process") from None
+                time.sleep(0.02 + random.random() * 0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def valid(path: Path, url: str) -> bool:
+    """Whether `path` holds a complete cache of `url`."""
+    try:
+        marker = json.loads((path / MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return (marker.get("url") == url and (path / "objects").is_dir()
+            and (path / "config").is_file() and (path / "HEAD").is_file())
+
+
+def create(store: GitStore) -> None:
+    """Build a new cache in a temporary directory, then move it into place."""
+    log.info("cloning %s into the cache", store.url)
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=store.path.parent))
+    try:
+        store.git("init", "--quiet", "--bare", str(tmp), cwd=store.path.parent)
+        origin = {"url": store.url, "fetch": f"+refs/heads/{store.branch}:{store.tracking}"}
+        if store.blobless:  # fetch trees and commits; blobs only when read
+            origin.update(promisor="true", partialclonefilter="blob:none")
+        # appended in one write, not one `git config` per key (nor GitPython, whose
+        # import alone costs more than the whole clone of a small repository)
+        with open(tmp / "config", "a", encoding="utf-8") as config:
+            config.write(_config_section('remote "origin"', origin)
+                         + _config_section("gc", {"autoDetach": "false"})  # no gc after
+                         + _config_section("maintenance", {"autoDetach": "false"})  # unlock
+                         + _config_section("core", {"logAllRefUpdates": "false"})
+                         + _config_section("fastimport", {"unpackLimit": "0"}))
+        (tmp / MARKER).write_text(json.dumps({"url": store.url}))
+        discard(store.path)
+        os.rename(tmp, store.path)
+    except BaseException as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        check_disk(str(getattr(err, "stderr", "")), store.cache_root)
+        raise
+
+
+def discard(path: Path) -> None:
+    if path.exists():
+        trash = Path(tempfile.mkdtemp(prefix=".old-", dir=path.parent))
+        os.rename(path, trash / "repo")
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def clear_leftovers(path: Path) -> None:
+    """Git's own lock files can only be stale while we hold our lock; old caches
+    and killed runs' new ones are removed."""
+    for lock in [*path.glob("*.lock"), *path.glob("refs/**/*.lock"),
+                 *path.glob("fast_import_crash_*"),  # left by failed commits
+                 *path.glob("objects/pack/tmp_*")]:  # left by killed writers
+        lock.unlink(missing_ok=True)
+    for leftover in path.parent.glob(".old-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    # a new cache lives in .new-* for milliseconds: older ones are from killed runs
+    for leftover in path.parent.glob(".new-*"):
+        with suppress(OSError):
+            if time.time() - leftover.stat().st_mtime > 600:
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def tidy(store: GitStore) -> None:
+    """Each commit leaves one small pack (fast-import keeps it instead of running
+    `unpack-objects`, a second process per post); roll them up once there are
+    many, so lookups stay fast and git's own gc never needs a full repack."""
+    with suppress(OSError):
+        packs = sum(n.endswith(".pack") for n in os.listdir(store.path / "objects" / "pack"))
+        if packs > PACK_LIMIT:
+            store.git("repack", "--geometric=2", "-d", "-q")
+
+
+def _config_section(name: str, values: dict[str, str]) -> str:
+    """Git config text; values quoted (URLs were checked to hold no control characters)."""
+    quoted = {k: v.replace("\\", "\\\\").replace('"', '\\"') for k, v in values.items()}
+    return f"[{name}]\n" + "".join(f'\t{k} = "{v}"\n' for k, v in quoted.items())
