@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from pulseox_git.errors import PushConflictError, RemoteError
 from pulseox_git.fastimport import COMMITTER
+from pulseox_git.gitcmd import env_number
 from pulseox_git.gitstore import Change, GitStore, Published
 from pulseox_git.page import format_time, parse, parse_trailers
 from pulseox_git.remote import check_branch
@@ -51,7 +52,7 @@ class ApiStore:
         self.branch = check_branch(branch)
         self.api = GitHubApi(api_url, owner, repo, token, timeout, max_wait, sleep)
         self.url = self.api.repo_url
-        self.push_attempts = push_attempts or int(os.environ.get("PULSEOX_PUSH_ATTEMPTS", "30"))
+        self.push_attempts = push_attempts or int(env_number("PULSEOX_PUSH_ATTEMPTS", "30", True))
         self.sleep = sleep
         self.empty = False  # the repository has no commits at all (GitHub's 409)
         self._trees: dict[str, tuple[str, dict[str, Entry]]] = {}

@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 from pulseox_git import __version__, auth
 from pulseox_git.errors import AuthError, BadInputError, RemoteError
+from pulseox_git.gitcmd import env_number
 
 log = logging.getLogger("pulseox_git")
 
@@ -52,6 +53,8 @@ class Response:
 
 def api_base(value: str | None = None) -> str:
     """The API base URL: `value`, else $PULSEOX_API_URL, else https://api.github.com."""
+    if value is not None and not value.strip():
+        raise BadInputError("bad API URL '': leave --api-url out for https://api.github.com")
     url = (value or os.environ.get("PULSEOX_API_URL") or DEFAULT_API_URL).rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
@@ -91,9 +94,9 @@ class GitHubApi:
         self.name = f"{owner}/{repo}"
         self.repo_url = f"{self.api_url}/repos/{owner}/{repo}"
         self.token = token
-        self.timeout = timeout or float(os.environ.get("PULSEOX_API_TIMEOUT", TIMEOUT))
-        env_wait = os.environ.get("PULSEOX_API_MAX_WAIT")
-        self.max_wait = max_wait if max_wait is not None else float(env_wait or MAX_WAIT)
+        self.timeout = timeout or env_number("PULSEOX_API_TIMEOUT", str(TIMEOUT))
+        self.max_wait = (max_wait if max_wait is not None
+                         else env_number("PULSEOX_API_MAX_WAIT", str(MAX_WAIT)))
         self.sleep = sleep
         self.clock = clock
         self.requests = 0

@@ -72,7 +72,7 @@ CLI_CASES = [
     *rows("post", POST, "--max-page-bytes", ["-1", "0"]),
     *rows("post", POST, "--transport", ["ftp", "GIT", ""]),
     *rows("post", [*POST, "--transport", "api"], "--api-url",
-          ["not a url", "ftp://x/api", "file:///etc", "-x"]),
+          ["not a url", "ftp://x/api", "file:///etc", "-x", ""]),
     *rows("post", [*POST, "--transport", "api"], "--api-url",
           ["http://user:pw@127.0.0.1:1/api"], named="127.0.0.1:1/api"),  # credentials hidden
     *rows("post", POST, "--content", ["x\x00y"], named="NUL"),
@@ -170,12 +170,25 @@ def test_bad_environment_values_are_refused_not_ignored(cli, seeded, remote, mon
     assert refs(remote) == seeded
 
 
+API_ENV_CASES = [(name, value) for name in ("PULSEOX_API_TIMEOUT", "PULSEOX_API_MAX_WAIT",
+                                            "PULSEOX_PUSH_ATTEMPTS") for value in ("abc", "-1")]
+
+
+@pytest.mark.parametrize("name, value", API_ENV_CASES)
+def test_bad_api_environment_values_are_refused(cli, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    code, out, err = cli(*POST, "--transport", "api", "--api-url", "http://127.0.0.1:1/api")
+    assert_refused(code, out, err, value)
+    assert name in err
+
+
 def test_count_of_bad_inputs_tried():
     total = len(CLI_CASES) + len(FILE_CASES) + len(MANIFESTS) + len(SPEC_FILES) + len(
-        API_CASES) + len(ENV_CASES)
+        API_CASES) + len(ENV_CASES) + len(API_ENV_CASES)
     print(f"\nRELIABILITY bad inputs tried: {total} ({len(CLI_CASES)} CLI values, "
           f"{len(FILE_CASES)} content files, {len(MANIFESTS)} manifests, "
-          f"{len(SPEC_FILES)} spec files, {len(ENV_CASES)} environment values, "
+          f"{len(SPEC_FILES)} spec files, {len(ENV_CASES) + len(API_ENV_CASES)} environment "
+          "values, "
           f"{len(API_CASES)} Python API calls)")
     assert total >= 150
 
