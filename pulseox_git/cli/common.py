@@ -96,15 +96,20 @@ def read_content(content: str | None, content_file: Path | None) -> str | bytes:
     return content  # type: ignore[return-value]
 
 
+def print_dry_run(done, url: str) -> None:
+    """The commit a dry run would have pushed: subject, then each file added or changed."""
+    typer.echo(f"dry run: would push {done.sha[:12]} to {url}")
+    typer.echo(f"  {done.message.splitlines()[0]}")
+    for path in done.created:
+        typer.echo(f"  A {path}")
+    for path in done.changed:
+        typer.echo(f"  M {path}")
+
+
 def print_result(result) -> None:
     """One line per post; a dry run shows the commit it would have pushed."""
     if result.dry_run:
-        typer.echo(f"dry run: would push {result.sha[:12]} to {result.url}")
-        typer.echo(f"  {result.message.splitlines()[0]}")
-        for path in result.created:
-            typer.echo(f"  A {path}")
-        for path in result.changed:
-            typer.echo(f"  M {path}")
+        print_dry_run(result, result.url)
         return
     pages = len(result.created) + len(result.changed)
     what = "page" if pages == 1 else "pages"

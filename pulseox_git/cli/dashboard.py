@@ -25,6 +25,7 @@ from pulseox_git.cli.common import (
     Transport,
     Verbose,
     make_client,
+    print_dry_run,
     print_result,
     setup_logging,
 )
@@ -61,16 +62,10 @@ PageRepo = Annotated[str | None, typer.Option(
 
 def _print_published(done, store) -> None:
     """One line for a commit of our own files (spec file, scaffold)."""
-    subject = done.message.splitlines()[0]
     if done.dry_run:
-        typer.echo(f"dry run: would push {done.sha[:12]} to {store.url}")
-        typer.echo(f"  {subject}")
-        for path in done.created:
-            typer.echo(f"  A {path}")
-        for path in done.changed:
-            typer.echo(f"  M {path}")
+        print_dry_run(done, store.url)
         return
-    typer.echo(f"{subject} ({done.sha[:12]})")
+    typer.echo(f"{done.message.splitlines()[0]} ({done.sha[:12]})")
 
 
 def _fail_on(value: str | None) -> set[str]:
