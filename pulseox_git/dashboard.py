@@ -245,15 +245,18 @@ class PulseOxDashboard:
 
     # -- rendering -----------------------------------------------------------
 
-    def link(self, spec: PulseOxSpec) -> str:
-        """Relative for pages in this repository, an absolute web link elsewhere."""
+    def target(self, spec: PulseOxSpec) -> tuple[str, str]:
+        """A page's label and link: relative for pages in this repository, an
+        absolute web link elsewhere."""
         if (spec.owner, spec.repo) == self.own:
-            label, target = spec.path, quote(spec.path, safe="/")
-        else:
-            label = f"{spec.owner}/{spec.repo}/{spec.path}"
-            target = self.web_link.format(owner=spec.owner, repo=spec.repo,
-                                          branch=self.client.branch,
-                                          path=quote(spec.path, safe="/"))
+            return spec.path, quote(spec.path, safe="/")
+        link = self.web_link.format(owner=spec.owner, repo=spec.repo, branch=self.client.branch,
+                                    path=quote(spec.path, safe="/"))
+        return f"{spec.owner}/{spec.repo}/{spec.path}", link
+
+    def link(self, spec: PulseOxSpec) -> str:
+        """The page's link in the summary's markup (md or org)."""
+        label, target = self.target(spec)
         return f"[[{target}][{label}]]" if self.settings.mode == "org" else f"[{label}]({target})"
 
     def render(self, entries: list[Entry], now: datetime) -> str:

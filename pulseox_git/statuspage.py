@@ -184,18 +184,10 @@ def badges(rows: Sequence[Row], label: str = "status") -> dict[str, str]:
 
 def rows_for(board, entries) -> list[Row]:
     """The dashboard's entries as rows, ERROR first, then MISSING, then OK."""
-    from urllib.parse import quote
 
     rows = []
     for entry in sorted(entries, key=lambda e: STATUSES.index(e.status)):
-        spec = entry.spec
-        if (spec.owner, spec.repo) == (board.owner, board.repo):
-            name, link = spec.path, quote(spec.path, safe="/")
-        else:
-            name = f"{spec.owner}/{spec.repo}/{spec.path}"
-            link = board.web_link.format(owner=spec.owner, repo=spec.repo,
-                                         branch=board.client.branch,
-                                         path=quote(spec.path, safe="/"))
+        name, link = board.target(entry.spec)
         rows.append(Row(name, link, entry.status, entry.note, entry.updated,
                         getattr(entry, "trend", None), entry.history))
     return rows
