@@ -114,7 +114,7 @@ class AutoStore:
         from pulseox_git.gitcmd import GitMissingError, UnreachableError
 
         try:
-            if shutil.which("git") is None:  # before GitPython, which fails on import then
+            if shutil.which("git") is None:  # say so plainly, before any git process fails
                 raise GitMissingError("git is not installed or not on PATH")
             return with_git()
         except UnreachableError as err:  # includes GitMissingError
