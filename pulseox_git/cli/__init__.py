@@ -14,7 +14,7 @@ import typer
 
 from pulseox_git import __version__
 from pulseox_git.cli import dashboard, history, post
-from pulseox_git.cli.common import report_error
+from pulseox_git.cli.common import Verbose, _state, report_error, setup_logging
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Post job status pages to git and watch them from a dashboard.")
@@ -39,8 +39,10 @@ def _version(value: bool) -> None:
 def _main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Post job status pages to git and watch them from a dashboard."""
+    setup_logging(verbose)  # `pulseox-git -v COMMAND` works like `COMMAND -v`
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if (sys.argv[1:] if argv is None else argv) == ["--version"]:
         typer.echo(f"pulseox-git {__version__}")
         return 0  # before typer builds every command: that alone takes ~40 ms
+    _state["verbose"] = False  # main() may run many times in one process (tests)
     try:
         code = app(args=argv, prog_name="pulseox-git", standalone_mode=False)
     except Exception as err:  # the one place that turns exceptions into exit codes
@@ -56,16 +59,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _exit_code(err: Exception) -> int:
-    import click  # only on failure: importing click takes ~10 ms of every start
-
-    try:  # newer typer raises the exceptions of its own vendored click
-        from typer._click import ClickException as TyperClickException
+    try:  # typer >= 0.26 raises the exceptions of its own vendored click
+        from typer._click import exceptions as click_errors
     except ImportError:  # pragma: no cover (older typer raises click's own)
-        TyperClickException = click.ClickException
-    if isinstance(err, (click.ClickException, TyperClickException)):
+        from click import exceptions as click_errors
+
+    no_args = getattr(click_errors, "NoArgsIsHelpError", ())  # typer shows the help then
+    if isinstance(err, click_errors.UsageError) and not isinstance(err, no_args):
+        command = err.ctx.command_path if err.ctx else "pulseox-git"
+        message = " ".join(err.format_message().split())
+        typer.echo(f"error: {message} (see `{command} --help`)", err=True)
+        return err.exit_code
+    if isinstance(err, click_errors.ClickException):
         err.show()
         return err.exit_code
-    if isinstance(err, (click.exceptions.Abort, typer.Abort)):
+    if isinstance(err, (getattr(click_errors, "Abort", typer.Abort), typer.Abort)):
         typer.echo("aborted", err=True)
         return 130
     return report_error(err)

@@ -58,7 +58,7 @@ def setup_logging(verbose: bool) -> None:
         def stream(self, _value) -> None:
             pass
 
-    _state["verbose"] = verbose
+    verbose = _state["verbose"] = verbose or _state["verbose"]  # `-v` before the command
     handler = CurrentStderr()
     handler.setFormatter(Redacting("%(message)s"))
     logger = logging.getLogger("pulseox_git")

@@ -1,0 +1,35 @@
+"""CLI conventions: one `error:` line for every failure, `-v` anywhere, help without args."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("args, named", [
+    (["post", "--owner", "o", "--repo", "r", "--contnet", "x"], "--contnet"),
+    (["post", "--repo", "r", "--path", "p", "--content", "x"], "--owner"),
+    (["history", "--owner", "o", "--repo", "r", "--path", "p", "--limit", "0"], "--limit"),
+    (["bogus"], "bogus"),
+])
+def test_usage_errors_are_one_error_line(cli, args, named):
+    code, out, err = cli(*args)
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and named in err
+    assert "--help" in err and "Traceback" not in err
+
+
+def test_verbose_works_before_the_command(cli, tmp_path):
+    args = ["post", "--owner", "o", "--repo", "r", "--path", "a.md", "--content", "x",
+            "--remote", f"file://{tmp_path}/missing.git"]
+    code, _out, quiet = cli(*args)
+    assert code == 1 and "Traceback" not in quiet
+    code, _out, loud = cli("-v", *args)
+    error = next(line for line in quiet.splitlines() if line.startswith("error: "))
+    assert code == 1 and error in loud.splitlines() and "Traceback" in loud
+    code, _out, again = cli(*args)  # -v does not stick to later runs in one process
+    assert "Traceback" not in again
+
+
+def test_no_arguments_show_the_help(cli):
+    code, out, err = cli()
+    assert code in (0, 2) and "Usage" in out + err and "error:" not in out + err
