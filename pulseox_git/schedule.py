@@ -20,8 +20,10 @@ _PART = re.compile(r"(\d+)([wdhms])")
 
 
 def parse_duration(text: str, what: str = "duration") -> timedelta:
-    """`90s`, `10m`, `2h`, `1d`, `1w` or a sum such as `1h30m`."""
+    """`90s`, `10m`, `2h`, `1d`, `1w` or a sum such as `1h30m`; a bare `0` is zero."""
     value = text.strip().lower() if isinstance(text, str) else text
+    if value == "0":
+        return timedelta(0)
     if not isinstance(value, str) or not _DURATION.match(value):
         raise BadInputError(f"bad {what} {text!r}: use a number and a unit, like 90s, 10m, "
                             "2h, 1d or 1w")

@@ -133,7 +133,8 @@ def test_nothing_to_watch_and_nothing_to_show(remote: Path, cli):
     code, _out, err = cli("dashboard", "refresh", *REPO)
     assert code == 2 and "watches nothing yet" in err
     code, _out, err = cli("dashboard", "show", *REPO)
-    assert code == 1 and "no summary in owner/repo yet" in err
+    assert code == 2 and "no summary in owner/repo yet, nothing to show" in err
+    assert "dashboard refresh" in err and "Traceback" not in err
 
 
 def test_check_exists_posts_good_or_bad(remote: Path, cli, tmp_path: Path):
@@ -164,3 +165,13 @@ def test_init_scaffolds_a_status_repository(remote: Path, cli):
     assert code == 0 and 'path = "a.md"' in show(remote, "pulseox.toml")
     code, _out, err = cli("init", *REPO)
     assert code == 2 and "already has" in err
+
+
+def test_grace_zero_is_accepted_like_zero_seconds(remote: Path, cli):
+    for path, grace in (("a.md", "0"), ("b.md", "0s")):
+        code, out, err = cli("spec", "add", *REPO, "--path", path, "--schedule", "1h",
+                             "--grace", grace)
+        assert code == 0, err
+    _code, out, _err = cli("spec", "list", *REPO)
+    assert out.splitlines() == ["owner/repo:a.md every 1h",
+                                "owner/repo:b.md every 1h"]

@@ -55,6 +55,7 @@ def test_bad_schedules_are_refused(value, message: str):
 
 def test_grace_must_not_be_negative():
     assert parse_grace(None) is None and parse_grace("0s") == timedelta(0)
+    assert parse_grace("0") == parse_grace(" 0 ") == timedelta(0)  # no grace, like 0s
     with pytest.raises(BadInputError, match="'-1m'"):
         parse_grace(timedelta(minutes=-1))
     with pytest.raises(BadInputError, match="'soon'"):

@@ -168,14 +168,14 @@ def show(owner: Owner, repo: Repo, remote: Remote = None, branch: Branch = "main
     """Print the last written summary, without refreshing or writing."""
     setup_logging(verbose)
     from pulseox_git.dashboard import PulseOxDashboard
-    from pulseox_git.errors import PulseOxError
+    from pulseox_git.errors import BadInputError
 
     client = make_client(token, remote, branch, cache_dir, False, transport=transport,
                          api_url=api_url)
     text = PulseOxDashboard(token, owner, repo, client=client).read_summary()
-    if text is None:
-        raise PulseOxError(f"no summary in {owner}/{repo} yet: run `pulseox-git dashboard "
-                           "refresh` first")
+    if text is None:  # nothing to show is a usage mistake, not a remote failure
+        raise BadInputError(f"no summary in {owner}/{repo} yet, nothing to show: run "
+                            "`pulseox-git dashboard refresh` first")
     typer.echo(text, nl=False)
 
 
