@@ -10,7 +10,14 @@ from pathlib import Path
 
 from pulseox_git import auth
 from pulseox_git.errors import BadInputError
-from pulseox_git.page import DEFAULT_MAX_PAGE_BYTES, Page, check_page, commit_message, render
+from pulseox_git.page import (
+    DEFAULT_MAX_PAGE_BYTES,
+    Page,
+    check_page,
+    check_postable,
+    commit_message,
+    render,
+)
 from pulseox_git.transport import check_transport
 
 Clock = Callable[[], datetime]
@@ -95,6 +102,8 @@ class PulseOxClient:
         if isinstance(pages, (str, bytes, Mapping)) or not isinstance(pages, Iterable):
             raise BadInputError(f"pages must be a list of pages (dicts or Page), not {pages!r}")
         checked = [check_page(as_page(p), self.max_page_bytes) for p in pages]
+        for page in checked:
+            check_postable(page.path)
         if not checked:
             raise BadInputError("nothing to post: the batch is empty")
         seen: set[str] = set()

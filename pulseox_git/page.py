@@ -137,13 +137,31 @@ def check_path(path: str) -> str:
         raise BadInputError(f"empty page path {path!r}")
     if any(ord(c) < 32 or c == "\x7f" or c in _LINE_BREAKS for c in path):
         raise BadInputError(f"page path {path!r} has a control character")
-    if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or "\\" in path:
+    if path.startswith("/") or "\\" in path:
         raise BadInputError(f"page path {path!r} must be relative, with forward slashes")
+    if re.match(r"^[A-Za-z]:", path):
+        raise BadInputError(f"page path {path!r} looks like a Windows drive path")
     parts = path.split("/")
     if any(part in ("", ".", "..") for part in parts):
         raise BadInputError(f"page path {path!r} must not hold '', '.' or '..' segments")
+    if any(part != part.strip() for part in parts):
+        raise BadInputError(f"page path {path!r} has a name that starts or ends with a space")
     if any(_is_dotgit(part) for part in parts):
         raise BadInputError(f"page path {path!r} points into .git")
+    return path
+
+
+# What a dashboard writes into its own repository: a post must not overwrite it.
+DASHBOARD_FILES = ("pulseox.toml", "pulseox-state.json", "summary.md", "summary.org",
+                   "index.html")
+DASHBOARD_FOLDERS = ("badges/",)
+
+
+def check_postable(path: str) -> str:
+    """A page path that is not one of the dashboard's own files."""
+    if path in DASHBOARD_FILES or path.startswith(DASHBOARD_FOLDERS):
+        raise BadInputError(f"page path {path!r} is written by the dashboard; "
+                            "post the page under another name")
     return path
 
 

@@ -48,7 +48,11 @@ def rows(base: str, argv: list[str], option: str, values: list, named: str | Non
 
 BAD_PATHS = ["", " ", "/etc/passwd", "../x.md", "a/../../x.md", "a//b.md", "./a.md", "dir/",
              ".git/config", "sub/.GIT/hooks/pre-commit", ".git./config", "GIT~1/config",
-             "a\\b.md", "C:/x.md", "a\nb.md", "a\tb.md", "\x7f.md", "a\u2028b.md"]
+             "a\\b.md", "C:/x.md", "a\nb.md", "a\tb.md", "\x7f.md", "a\u2028b.md",
+             " a.md", "jobs /a.md", "a.md ", "c:x.md"]
+# the dashboard's own files: a spec may watch them, a post may not overwrite them
+DASHBOARD_PATHS = ["pulseox.toml", "pulseox-state.json", "summary.md", "summary.org",
+                   "index.html", "badges/status.svg"]
 BAD_NAMES = ["", "a b", "-x", "../x", "a/b", "x;rm -rf", "é"]
 BAD_BRANCHES = ["a..b", "-x", "x.lock", "a b", "/x", "x/", "@{-1}^", "a/.b", "a//b",
                 "a.lock/b", "HEAD", "a/b."]
@@ -61,6 +65,7 @@ BAD_ZONES = ["Mars/Olympus", "../../etc/passwd", "/etc/localtime", "", "UTC+99"]
 
 CLI_CASES = [
     *rows("post", POST, "--path", BAD_PATHS),
+    *rows("post", POST, "--path", DASHBOARD_PATHS),
     *rows("post", POST, "--report", ["OK", "good", "", "WARN"]),
     *rows("post", POST, "--note", ["a\nb", "a\rb", "x\x00y", "a\u2028b", "a\x85b"]),
     *rows("post", POST, "--owner", BAD_NAMES),
