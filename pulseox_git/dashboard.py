@@ -22,7 +22,7 @@ from urllib.parse import quote
 from pulseox_git.errors import BadInputError
 from pulseox_git.history import Report
 from pulseox_git.page import age_problem, format_time, parse, render
-from pulseox_git.schedule import deadline, describe, is_late
+from pulseox_git.schedule import deadline, describe
 from pulseox_git.specs import (
     SPEC_FILE,
     PulseOxSpec,
@@ -73,6 +73,11 @@ class Entry:
 def classify(spec: PulseOxSpec, text: bytes | None, history: list[Report], now: datetime,
              settings: Settings) -> Entry:
     """Put one spec in exactly one of ERROR, MISSING and OK."""
+    try:
+        if isinstance(spec.schedule, str):
+            deadline(spec.schedule, now)
+    except BadInputError as err:  # a hand-written cron that never comes round
+        return Entry(spec, "ERROR", str(err), problem="schedule", history=history)
     if text is None:
         gone = bool(history) and history[0].problem == "deleted"
         note = "deleted from the repository" if gone else "not in the repository"
@@ -87,8 +92,8 @@ def classify(spec: PulseOxSpec, text: bytes | None, history: list[Report], now: 
     if footer.report == "BAD":
         return Entry(spec, "ERROR", footer.note or "reported BAD", updated, "BAD",
                      history=history)
-    if is_late(spec.schedule, updated, now, spec.grace_period, settings.zone):
-        due = deadline(spec.schedule, updated, spec.grace_period, settings.zone)
+    due = deadline(spec.schedule, updated, spec.grace_period, settings.zone)
+    if now > due:
         note = f"late: due by {format_when(due, settings.tz)}"
         note += f"; {footer.note}" if footer.note else ""
         return Entry(spec, "MISSING", note, updated, footer.report, "late", history=history)
@@ -238,8 +243,11 @@ class PulseOxDashboard:
             entry = classify(spec, pages.get(spec.path), history.get(spec.path, []), now,
                              self.settings)
             entry.previous = self.previous.get(spec.key, {}).get("status")
-            entry.trend = trend(entry.history, spec.schedule, now, self.settings.trends,
-                                spec.grace_period, self.settings.zone)
+            try:
+                entry.trend = trend(entry.history, spec.schedule, now, self.settings.trends,
+                                    spec.grace_period, self.settings.zone)
+            except BadInputError:  # a cron with no next time: classify said so already
+                entry.trend = None
             entries.append(entry)
         return Summary(entries, self.render(entries, now), now)
 

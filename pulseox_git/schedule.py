@@ -55,6 +55,19 @@ def check_cron(expr: str) -> str:
     return " ".join(fields)
 
 
+NEVER_FROM = datetime(2001, 1, 1, tzinfo=UTC)  # a fixed reference; Feb 29 is 3 years on
+
+
+def check_cron_runs(expr: str) -> str:
+    """A cron string that ever comes round (`0 0 31 2 *` never does), or BadInputError."""
+    try:
+        deadline(expr, NEVER_FROM)
+    except BadInputError:
+        raise BadInputError(f"bad cron schedule {expr!r}: it never runs (no such date); "
+                            "check the day-of-month and month fields") from None
+    return expr
+
+
 def parse_schedule(value: Schedule) -> Schedule:
     """A positive timedelta (from a timedelta or a duration string) or a cron string."""
     if isinstance(value, timedelta):
@@ -98,9 +111,13 @@ def deadline(schedule: Schedule, updated: datetime, grace: timedelta | None = No
     grace = grace or timedelta(0)
     if isinstance(schedule, timedelta):
         return updated + schedule + grace
-    from croniter import croniter
+    from croniter import CroniterError, croniter
 
-    due = croniter(schedule, updated.astimezone(zone)).get_next(datetime)
+    try:
+        due = croniter(schedule, updated.astimezone(zone)).get_next(datetime)
+    except (CroniterError, ValueError, OverflowError) as err:  # `0 0 31 2 *` has no next time
+        raise BadInputError(f"cron schedule {schedule!r} has no next time after "
+                            f"{updated.isoformat()} ({err})") from None
     return due + grace
 
 

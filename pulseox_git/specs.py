@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from pulseox_git.errors import BadInputError
 from pulseox_git.page import check_path
-from pulseox_git.schedule import Schedule, describe, parse_duration, parse_grace, parse_schedule
+from pulseox_git.schedule import (
+    Schedule,
+    check_cron_runs,
+    describe,
+    parse_duration,
+    parse_grace,
+    parse_schedule,
+)
 from pulseox_git.trends import TrendSettings
 
 SPEC_FILE = "pulseox.toml"
@@ -43,7 +50,9 @@ class PulseOxSpec:
 
     `schedule` is a timedelta, a duration string (`10m`) or a 5-field cron
     string; `grace_period` (a timedelta or duration string) is extra time
-    before a late page counts as MISSING.
+    before a late page counts as MISSING. A cron string that never comes round
+    is refused when a spec is made; one already in a spec file (`strict=False`)
+    is loaded, and the refresh puts that spec in ERROR instead of failing.
     """
 
     owner: str
@@ -51,12 +60,15 @@ class PulseOxSpec:
     path: str
     schedule: Schedule
     grace_period: timedelta | None = None
+    strict: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, strict: bool = True) -> None:
         check_name("owner", self.owner)
         check_name("repo", self.repo)
         check_path(self.path)
         object.__setattr__(self, "schedule", parse_schedule(self.schedule))
+        if strict and isinstance(self.schedule, str):
+            check_cron_runs(self.schedule)
         object.__setattr__(self, "grace_period", parse_grace(self.grace_period))
 
     @property
@@ -86,7 +98,7 @@ class PulseOxSpec:
                 raise BadInputError(f"{where}: {key} must be a string, not {value!r}")
         try:
             return cls(table["owner"], table["repo"], table["path"], table["schedule"],
-                       table.get("grace"))
+                       table.get("grace"), strict=False)
         except BadInputError as err:
             raise BadInputError(f"{where}: {err}") from None
 

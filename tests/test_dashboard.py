@@ -311,3 +311,24 @@ def test_a_bad_notify_timeout_is_named(value, env, monkeypatch):
 def test_notify_timeout_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("PULSEOX_NOTIFY_TIMEOUT", "2.5")
     assert PulseOxDashboard(owner="o", repo="r").notify_timeout == 2.5
+
+
+@pytest.mark.parametrize("cron", ["0 0 31 2 *", "0 0 30 2 *", "0 0 31 4,6 *"])
+def test_a_cron_that_never_runs_is_refused_when_made(cron):
+    with pytest.raises(BadInputError, match=re.escape(f"bad cron schedule {cron!r}: it never")):
+        spec("a.md", cron)
+    assert spec("a.md", "0 0 29 2 *").schedule == "0 0 29 2 *"  # leap days do come round
+
+
+def test_a_hand_written_cron_that_never_runs_is_an_error_not_a_crash(remote: Path):
+    post("a.md", T0)
+    post("b.md", T0)
+    toml = "".join(f"[[spec]]\nowner = 'owner'\nrepo = 'repo'\npath = '{path}'\n"
+                   f"schedule = '{schedule}'\n" for path, schedule in
+                   (("a.md", "0 0 31 2 *"), ("b.md", "1d"), ("c.md", "0 0 31 2 *")))
+    commit_files(remote, {"pulseox.toml": toml})
+    dashboard = board(at=T0 + timedelta(minutes=1)).write_summary()
+    assert statuses(dashboard) == {"a.md": "ERROR", "b.md": "OK", "c.md": "ERROR"}
+    found = sections(show(remote, "summary.md"))
+    assert found["# ERROR"][0].startswith(
+        "- [a.md](a.md) cron schedule '0 0 31 2 *' has no next time after")

@@ -53,6 +53,7 @@ def test_spec_add_list_remove_are_commits(remote: Path, cli):
 
 @pytest.mark.parametrize("args, message", [
     (("--schedule", "0 9 * * 8"), "bad cron schedule '0 9 * * 8'"),
+    (("--schedule", "0 0 31 2 *"), "bad cron schedule '0 0 31 2 *': it never runs"),
     (("--schedule", "0m"), "bad schedule '0m'"),
     (("--schedule", "1h", "--grace", "-5m"), "bad grace period '-5m'"),
     (("--schedule", "fortnightly"), "bad schedule 'fortnightly'"),
