@@ -62,7 +62,7 @@ class PulseOxSpec:
     grace_period: timedelta | None = None
     strict: InitVar[bool] = True
 
-    def __post_init__(self, strict: bool = True) -> None:
+    def __post_init__(self, strict: bool) -> None:
         check_name("owner", self.owner)
         check_name("repo", self.repo)
         check_path(self.path)
