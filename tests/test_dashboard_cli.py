@@ -164,8 +164,21 @@ def test_init_scaffolds_a_status_repository(remote: Path, cli):
     assert "pulseox-git post --owner owner --repo repo" in show(remote, "README.md")
     code, _out, err = cli("spec", "add", *REPO, "--path", "a.md", "--schedule", "1d")
     assert code == 0 and 'path = "a.md"' in show(remote, "pulseox.toml")
-    code, _out, err = cli("init", *REPO)
-    assert code == 2 and "already has" in err
+    before = refs(remote)
+    code, out, err = cli("init", *REPO)  # again: nothing to add, and that is fine
+    assert (code, out) == (0, "nothing to do: owner/repo already has "
+                              ".github/workflows/pulseox-dashboard.yml, README.md, pulseox.toml\n")
+    assert refs(remote) == before
+
+
+def test_init_on_another_branch_says_so_in_the_examples(remote: Path, cli):
+    code, _out, err = cli("init", *REPO, "--branch", "trunk")
+    assert code == 0, err
+    readme = git("show", "trunk:README.md", cwd=remote)
+    assert "pulseox-git post --owner owner --repo repo --branch trunk --path" in readme
+    assert "spec add --owner owner --repo repo --branch trunk \\\n    --path" in readme
+    assert "--branch trunk" in git("show", "trunk:.github/workflows/pulseox-dashboard.yml",
+                                   cwd=remote)
 
 
 def test_grace_zero_is_accepted_like_zero_seconds(remote: Path, cli):

@@ -306,16 +306,22 @@ def init(owner: Owner, repo: Repo, remote: Remote = None, branch: Branch = "main
         kept[:] = sorted(present)
         files = {p: data for p, data in wanted.items() if p not in present}
         if not files:
-            from pulseox_git.errors import BadInputError
-
-            raise BadInputError(f"{owner}/{repo} already has {', '.join(sorted(wanted))}")
+            raise _NothingToDo
         return Change(files, f"pulseox: set up the status repository {owner}/{repo}\n",
                       client.clock().replace(microsecond=0))
 
-    done = store.publish(make_change, dry_run=dry_run)
+    try:
+        done = store.publish(make_change, dry_run=dry_run)
+    except _NothingToDo:  # running init again is fine: everything is already there
+        typer.echo(f"nothing to do: {owner}/{repo} already has {', '.join(kept)}")
+        return
     for path in kept:
         typer.echo(f"kept the existing {path}", err=True)
     _print_published(done, store)
+
+
+class _NothingToDo(Exception):
+    """Every scaffold file is already in the repository: no commit to make."""
 
 
 _EXAMPLE_TOML = """\
@@ -371,21 +377,23 @@ Jobs post their status pages here; `summary.md` collects them (refreshed by
 A job posts from a shell or a CI step (token in `$PULSEOX_TOKEN`):
 
 ```
-pulseox-git post --owner {owner} --repo {repo} --path jobs/backup.md \\
+pulseox-git post --owner {owner} --repo {repo}{branch_opt} --path jobs/backup.md \\
     --report GOOD --note "12 GB" --content "Nightly backup done"
 ```
 
 Watch it from the dashboard:
 
 ```
-pulseox-git spec add --owner {owner} --repo {repo} --path jobs/backup.md --schedule 1d --grace 30m
+pulseox-git spec add --owner {owner} --repo {repo}{branch_opt} \\
+    --path jobs/backup.md --schedule 1d --grace 30m
 ```
 """
 
 
 def scaffold_files(owner: str, repo: str, branch: str) -> dict[str, bytes]:
     """The files `init` adds to a new status repository."""
-    names = {"owner": owner, "repo": repo, "branch": branch}
+    names = {"owner": owner, "repo": repo, "branch": branch,
+             "branch_opt": f" --branch {branch}" if branch != "main" else ""}
     return {"pulseox.toml": _EXAMPLE_TOML.format(**names).encode(),
             ".github/workflows/pulseox-dashboard.yml": _WORKFLOW.format(**names).encode(),
             "README.md": _README.format(**names).encode()}
