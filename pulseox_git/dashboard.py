@@ -163,6 +163,8 @@ class PulseOxDashboard:
         self.summary: Summary | None = None
         self.published = None
         self.notify_failures: list[str] = []
+        self.notify_warnings: list[str] = []
+        self._notify_checked: dict[str, dict[str, Any]] | None = None
         self._reads: dict[tuple[str, str], Read] = {}
         self._config_text: str | None = None
         self._loaded = False
@@ -325,6 +327,7 @@ class PulseOxDashboard:
         elif force_refresh:
             self._reads = {self.own: self._reads[self.own]} if self.own in self._reads else {}
         self._need_specs()
+        self.check_notifiers()
         self._read_others()
         dry = self.dry_run if dry_run is None else dry_run
 
@@ -347,6 +350,20 @@ class PulseOxDashboard:
             self._config_text = self._config_bytes().decode()
             self.notify_changes()
         return self
+
+    def check_notifiers(self) -> list[str]:
+        """Check the notify settings before anything is written: an unknown provider
+        is refused (BadInputError); an unset environment variable is a warning,
+        logged and returned (once per settings)."""
+        providers = self.notify if self.notify is not None else self.settings.notify
+        if providers != self._notify_checked:
+            from pulseox_git.notify import check_providers
+
+            self.notify_warnings = check_providers(providers)
+            self._notify_checked = providers
+            for warning in self.notify_warnings:
+                log.warning("warning: %s", warning)
+        return self.notify_warnings
 
     def notify_changes(self) -> list[str]:
         """Send the Changes to every provider, if any status changed; the failures."""

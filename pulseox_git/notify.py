@@ -87,6 +87,27 @@ def send_one(provider: str, kwargs: dict[str, Any], message: str,
                                  secrets))
 
 
+def check_providers(notify: dict[str, dict[str, Any]]) -> list[str]:
+    """Refuse a provider `notifiers` does not know (BadInputError); the settings whose
+    environment variable is not set, as warnings. Run before the summary is written,
+    so a typo is found on the first refresh, not at the first status change."""
+    if not notify:
+        return []
+    import notifiers
+
+    from pulseox_git.errors import BadInputError
+
+    known = notifiers.all_providers()
+    for provider in notify:
+        if provider not in known:
+            raise BadInputError(f"unknown notify provider {provider!r}: use one of "
+                                f"{', '.join(sorted(known))}")
+    return [f"notify.{provider}.{key}: environment variable {value} is not set, so "
+            f"{provider} cannot be told"
+            for provider, kwargs in notify.items() for key, value in kwargs.items()
+            if key.endswith(ENV_SUFFIX) and not os.environ.get(value)]
+
+
 def send(notify: dict[str, dict[str, Any]], message: str,
          timeout: float = DEFAULT_TIMEOUT) -> list[str]:
     """Send `message` through every provider; the failures, one line each."""

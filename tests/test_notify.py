@@ -139,3 +139,44 @@ def test_cli_reports_failures_on_stderr_and_strict_notify_exits_1(remote: Path,
     code, out, err = cli("dashboard", "refresh", "--owner", "owner", "--repo", "repo",
                          "--notify", hook, "--strict-notify")
     assert code == 0 and "ERROR --> OK" in sink.wait_for(3)[-1].json()["text"]
+
+
+def test_an_unknown_provider_is_refused_before_anything_is_written(remote: Path):
+    from fixtures.repos import refs
+    from pulseox_git.errors import BadInputError
+
+    post("a.md")
+    before = refs(remote)
+    with pytest.raises(BadInputError, match="unknown notify provider 'nosuchprovider'"):
+        board(T0, {"nosuchprovider": {}}).write_summary()
+    commit_files(remote, {"pulseox.toml": (
+        "[notify.carrier_pigeon]\nloft = \"north\"\n\n"
+        "[[spec]]\nowner = \"owner\"\nrepo = \"repo\"\npath = \"a.md\"\nschedule = \"1h\"\n")})
+    before = refs(remote)
+    with pytest.raises(BadInputError, match="unknown notify provider 'carrier_pigeon'"):
+        PulseOxDashboard(owner="owner", repo="repo", clock=lambda: T0).write_summary()
+    assert refs(remote) == before
+
+
+def test_cli_checks_notify_settings_before_writing(remote: Path, cli,
+                                                  monkeypatch: pytest.MonkeyPatch):
+    from fixtures.repos import refs
+
+    monkeypatch.delenv("UNSET_VAR", raising=False)
+    post("a.md", at=datetime.now(UTC))
+    repo = ("--owner", "owner", "--repo", "repo")
+    code, _out, err = cli("spec", "add", *repo, "--path", "a.md", "--schedule", "1d")
+    assert code == 0, err
+    before = refs(remote)
+    code, out, err = cli("dashboard", "refresh", *repo, "--notify", '{"nosuchprovider":{}}')
+    assert (code, out) == (2, "") and "unknown notify provider 'nosuchprovider'" in err
+    assert refs(remote) == before
+    unset = '{"slack":{"webhook_url_env":"UNSET_VAR"}}'
+    code, out, err = cli("dashboard", "refresh", *repo, "--notify", unset, "--strict-notify")
+    assert (code, out) == (2, "") and "environment variable UNSET_VAR is not set" in err
+    assert refs(remote) == before
+    code, out, err = cli("dashboard", "refresh", *repo, "--notify", unset)
+    assert code == 0 and "# Changes" in out
+    assert err.count("warning: notify.slack.webhook_url_env: environment variable "
+                     "UNSET_VAR is not set") == 1
+    assert refs(remote) != before

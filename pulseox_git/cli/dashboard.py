@@ -49,7 +49,8 @@ FailOn = Annotated[str | None, typer.Option(
     "is in one of them.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print every spec's status as JSON.")]
 StrictNotify = Annotated[bool, typer.Option(
-    "--strict-notify", help="Exit 1 when a notification fails (the summary is kept).")]
+    "--strict-notify", help="Exit 1 when a notification fails (the summary is kept); exit 2 "
+    "before writing when a notify setting names an unset environment variable.")]
 AsOf = Annotated[str | None, typer.Option(
     "--as-of", help="With --no-write: the dashboard as it stood at a commit (abc1234, "
     "HEAD~3) or a time (2026-05-01T12:00Z), for incident reviews.")]
@@ -130,10 +131,15 @@ def refresh(
     board = PulseOxDashboard(token, owner, repo, mode=mode, tz=tz, notify=_notify(notify),
                              dry_run=dry_run, client=client,
                              clock=(lambda: when) if when else None)
+    board.get_remote_data()  # settings first: notify is checked before anything is written
+    if board.check_notifiers() and strict_notify:
+        from pulseox_git.errors import BadInputError
+
+        raise BadInputError(f"--strict-notify: {board.notify_warnings[0]}")
     if write:
-        board.write_summary(force_refresh=True)
+        board.write_summary(force_refresh=False)
     else:
-        board.refresh()
+        board.refresh(force_refresh=False)
     summary = board.summary
     if as_json:
         done = board.published
