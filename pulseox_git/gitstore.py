@@ -169,6 +169,9 @@ class GitStore:
             if "couldn't find remote ref" not in stderr.lower():
                 raise classify_failure(self.url, "fetch from", stderr)
             self.reached = True
+            log.warning("warning: branch %r does not exist on %s (yet); the first post "
+                        "creates it - check --branch if that is not what you meant",
+                        self.branch, self.url)
             self.git("update-ref", "-d", self.tracking)  # the branch is gone or never was
             return None
         return self.tip()

@@ -33,6 +33,10 @@ def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
         raise BadInputError(f"bad remote {template!r}: give a git URL or a template")
     if remote is None and ("{owner}" not in template or "{repo}" not in template):
         raise BadInputError(f"PULSEOX_GIT_REMOTE {template!r} needs {{owner}} and {{repo}}")
+    unknown = set(re.findall(r"\{[^{}]*\}", template)) - {"{owner}", "{repo}"}
+    if unknown:
+        raise BadInputError(f"remote template {template!r} has the unknown placeholder "
+                            f"{sorted(unknown)[0]}: use {{owner}} and {{repo}}")
     url = template.replace("{owner}", owner).replace("{repo}", repo)
     clean, stripped = auth.clean_remote_url(url)
     if stripped:

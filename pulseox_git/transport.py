@@ -42,6 +42,10 @@ def open_store(owner: str, repo: str, *, transport: str = "auto", remote: str | 
         return ApiStore(owner, repo, branch, token, api_url)
 
     if check_transport(transport) == "api":
+        configured = remote or os.environ.get("PULSEOX_GIT_REMOTE")
+        if configured and not _api_is_the_same_place(remote_url(owner, repo, remote), None):
+            log.warning("warning: --transport api does not use the git remote %s; it talks "
+                        "to the GitHub API for %s/%s", configured, owner, repo)
         return api_store()
     git = GitStore(remote_url(owner, repo, remote), branch, token, cache_dir)
     if transport == "git" or not _api_is_the_same_place(git.url, api_url):

@@ -57,7 +57,8 @@ BAD_NAMES = ["", "a b", "-x", "../x", "a/b", "x;rm -rf", "é"]
 BAD_BRANCHES = ["a..b", "-x", "x.lock", "a b", "/x", "x/", "@{-1}^", "a/.b", "a//b",
                 "a.lock/b", "HEAD", "a/b."]
 BAD_URLS = ["ext::sh -c touch% /tmp/pwned", "-uhelp", "--upload-pack=touch /tmp/pwned",
-            "fd::17", "file:///tmp/x\n", " file:///tmp/x", "ssh://-oProxyCommand=x/r.git"]
+            "fd::17", "file:///tmp/x\n", " file:///tmp/x", "ssh://-oProxyCommand=x/r.git",
+            "file:///srv/{owner}/{rep}.git"]
 BAD_SCHEDULES = ["", "10x", "0m", "0s", "-5m", "soon", "* * *", "61 * * * *", "* * * * * * *",
                  "1h 2"]
 BAD_DURATIONS = ["-1m", "soon", "1.5h", "m"]

@@ -129,3 +129,22 @@ def test_paths_through_symlinks_or_onto_folders_are_refused(bare: Path, cli, pat
                           "--path", path, "--content", "x")
     assert code == 2 and repr(path) in err and kind in err and "Traceback" not in err
     assert refs(bare) == before
+
+
+def test_a_missing_branch_is_created_with_a_warning(remote: Path, cli):
+    PulseOxClient().post("owner", "repo", "a.md", "x")
+    code, _out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
+                          "--content", "y", "--branch", "mian")
+    assert code == 0 and "warning: branch 'mian' does not exist" in err
+    assert "check --branch" in err
+    assert refs(remote).count("refs/heads/") == 2
+    code, _out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
+                          "--content", "z", "--branch", "mian")
+    assert code == 0 and "warning" not in err  # it exists now
+
+
+def test_api_transport_says_it_does_not_use_the_git_remote(remote: Path, cli):
+    code, _out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
+                          "--content", "y", "--transport", "api",
+                          "--api-url", "http://127.0.0.1:1/api")
+    assert code == 1 and "--transport api does not use the git remote file://" in err

@@ -22,7 +22,7 @@ Token = Annotated[str | None, typer.Option(
     "off the command line.", show_default=False)]
 CacheDir = Annotated[Path | None, typer.Option(
     "--cache-dir", help="Where cached clones live; default $PULSEOX_GIT_CACHE, else "
-    "~/.cache/pulseox-git.")]
+    "$XDG_CACHE_HOME/pulseox-git, else ~/.cache/pulseox-git.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Do everything but push; print the "
                                       "commit instead.")]
 Message = Annotated[str | None, typer.Option("--message", help="Commit subject.")]

@@ -55,7 +55,8 @@ def post(
 
 def batch(
     owner: Owner, repo: Repo,
-    manifest: Annotated[Path, typer.Argument(help="TOML file of [[page]] tables.")],
+    manifest: Annotated[Path, typer.Argument(
+        metavar="MANIFEST", help="TOML file of \\[\\[page]] tables.")],
     remote: Remote = None, branch: Branch = "main", token: Token = None,
     cache_dir: CacheDir = None, dry_run: DryRun = False, message: Message = None,
     max_page_bytes: MaxBytes = 1024 * 1024, transport: Transport = "auto",
