@@ -166,6 +166,7 @@ class PulseOxDashboard:
         self.notify_warnings: list[str] = []
         self._notify_checked: dict[str, dict[str, Any]] | None = None
         self._reads: dict[tuple[str, str], Read] = {}
+        self.read_failures: dict[tuple[str, str], str] = {}  # other repositories we could not read
         self._config_text: str | None = None
         self._loaded = False
 
@@ -213,17 +214,38 @@ class PulseOxDashboard:
         return store.read_files(tip, paths), store.history(tip, paths)
 
     def _read_others(self) -> None:
-        """One `run` per watched repository not read yet: pages and history."""
+        """One `run` per watched repository not read yet: pages and history.
+
+        Another repository that cannot be read (gone, unreachable, no access)
+        puts only its own specs in ERROR; the dashboard's own repository failing
+        still fails the refresh.
+        """
+        from pulseox_git.auth import redact
+        from pulseox_git.errors import RemoteError
+
         for repo in dict.fromkeys((s.owner, s.repo) for s in self.spec_list or []):
             if repo not in self._reads:
                 store = self.store(*repo)
-                self._reads[repo] = store.run(
-                    lambda tip, store=store, repo=repo: (tip, *self._read(store, tip, repo)))
+                try:
+                    self._reads[repo] = store.run(
+                        lambda tip, store=store, repo=repo: (tip, *self._read(store, tip, repo)))
+                except RemoteError as err:
+                    detail = redact(str(err)).splitlines()[0] if str(err) else type(err).__name__
+                    self.read_failures[repo] = f"cannot read {repo[0]}/{repo[1]}: {detail}"
+                    self._reads[repo] = (None, {}, {})
+                    log.warning("warning: %s; its specs are in ERROR",
+                                self.read_failures[repo])
+
+    def _forget_reads(self, keep_own: bool) -> None:
+        """Read again on the next refresh (every repository, or all but our own)."""
+        own = self._reads.get(self.own)
+        self._reads = {self.own: own} if keep_own and own is not None else {}
+        self.read_failures = {}
 
     def refresh(self, force_refresh: bool = True) -> PulseOxDashboard:
         """Read and classify every spec without writing anything."""
         if not self._loaded or force_refresh:
-            self._reads.clear()
+            self._forget_reads(keep_own=False)
             self.get_remote_data()
         self._need_specs()
         self._read_others()
@@ -242,8 +264,12 @@ class PulseOxDashboard:
         entries = []
         for spec in self.spec_list or []:
             _tip, pages, history = self._reads[(spec.owner, spec.repo)]
-            entry = classify(spec, pages.get(spec.path), history.get(spec.path, []), now,
-                             self.settings)
+            failure = self.read_failures.get((spec.owner, spec.repo))
+            if failure:
+                entry = Entry(spec, "ERROR", failure, problem="unreadable")
+            else:
+                entry = classify(spec, pages.get(spec.path), history.get(spec.path, []), now,
+                                 self.settings)
             entry.previous = self.previous.get(spec.key, {}).get("status")
             try:
                 entry.trend = trend(entry.history, spec.schedule, now, self.settings.trends,
@@ -325,7 +351,7 @@ class PulseOxDashboard:
         if not self._loaded:
             self.get_remote_data()
         elif force_refresh:
-            self._reads = {self.own: self._reads[self.own]} if self.own in self._reads else {}
+            self._forget_reads(keep_own=True)
         self._need_specs()
         self.check_notifiers()
         self._read_others()

@@ -332,3 +332,31 @@ def test_a_hand_written_cron_that_never_runs_is_an_error_not_a_crash(remote: Pat
     found = sections(show(remote, "summary.md"))
     assert found["# ERROR"][0].startswith(
         "- [a.md](a.md) cron schedule '0 0 31 2 *' has no next time after")
+
+
+def test_an_unreadable_other_repository_puts_only_its_specs_in_error(remote: Path, caplog):
+    make_bare(remote.parent / "other.git")
+    post("a.md", T0)
+    post("b.md", T0, repo="other")
+    specs = [spec("a.md"), spec("b.md", repo="other"), spec("x.md", repo="nothing"),
+             spec("y.md", repo="nothing")]
+    with caplog.at_level("WARNING", logger="pulseox_git"):
+        dashboard = board(specs, T0 + timedelta(minutes=1)).write_summary()
+    assert statuses(dashboard) == {"a.md": "OK", "b.md": "OK", "x.md": "ERROR",
+                                   "y.md": "ERROR"}
+    found = sections(show(remote, "summary.md"))
+    assert [line.split(" cannot read ")[1][:15] for line in found["# ERROR"]] == [
+        "owner/nothing: "] * 2
+    assert "nothing.git" in found["# ERROR"][0]  # the git error says what went wrong
+    assert [r.message.split(":")[1] for r in caplog.records if "cannot read" in r.message
+            ] == [" cannot read owner/nothing"]  # once per repository, not per spec
+    assert dashboard.published.sha == git("rev-parse", "main", cwd=remote).strip()
+
+
+def test_the_dashboards_own_repository_failing_still_fails(remote: Path):
+    from pulseox_git.errors import RemoteError
+
+    gone = PulseOxDashboard(owner="owner", repo="nothing", spec_list=[spec("a.md")],
+                            clock=Clock(T0))
+    with pytest.raises(RemoteError, match=r"nothing\.git"):
+        gone.write_summary()
