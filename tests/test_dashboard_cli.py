@@ -189,3 +189,14 @@ def test_grace_zero_is_accepted_like_zero_seconds(remote: Path, cli):
     _code, out, _err = cli("spec", "list", *REPO)
     assert out.splitlines() == ["owner/repo:a.md every 1h",
                                 "owner/repo:b.md every 1h"]
+
+
+def test_an_unreadable_other_repository_is_reported_not_fatal(watched: Path, cli):
+    code, _out, err = cli("spec", "add", *REPO, "--path", "jobs/x.md", "--schedule", "1d",
+                          "--page-owner", "nobody", "--page-repo", "nothing")
+    assert code == 0, err
+    code, out, err = cli("dashboard", "refresh", *REPO)
+    assert code == 0, err
+    assert "warning: cannot read nobody/nothing: " in err
+    assert "jobs/x.md) cannot read nobody/nothing: " in show(watched, "summary.md")
+    assert "- [a.md](a.md)" in out.split("# OK")[1]  # the rest is refreshed as usual
