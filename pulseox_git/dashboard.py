@@ -477,11 +477,30 @@ def edit_specs(client, owner: str, repo: str, edit: Callable[[list[PulseOxSpec]]
         text = files[SPEC_FILE].decode("utf-8", "replace") if SPEC_FILE in files else None
         specs, settings = load_specs(text, f"{SPEC_FILE} in {owner}/{repo}") if text \
             else ([], Settings())
+        before = list(specs)
         subject = edit(specs)
         when = client.clock().replace(microsecond=0)
-        return Change({SPEC_FILE: dump_specs(specs, settings).encode()}, subject + "\n", when)
+        new_text = appended_text(text, before, specs, settings) or dump_specs(specs, settings)
+        return Change({SPEC_FILE: new_text.encode()}, subject + "\n", when)
 
     return store.publish(make_change, dry_run=dry_run)
+
+
+def appended_text(text: str | None, before: list[PulseOxSpec], after: list[PulseOxSpec],
+                  settings: Settings) -> str | None:
+    """The spec file with the new specs' [[spec]] tables added at its end, keeping
+    everything written by hand (comments, order, spacing); None when the edit is
+    not a pure addition or the result would not read back as exactly `after`."""
+    if not text or after[:len(before)] != before or len(after) == len(before):
+        return None
+    import tomli_w
+
+    result = text if text.endswith("\n") else text + "\n"
+    result += "".join(f"\n[[spec]]\n{tomli_w.dumps(s.to_table())}" for s in after[len(before):])
+    try:
+        return result if load_specs(result) == (after, settings) else None
+    except BadInputError:
+        return None
 
 
 __all__ = ["STATE_FILE", "STATUSES", "Entry", "PulseOxDashboard", "Summary", "classify",

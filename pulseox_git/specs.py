@@ -225,8 +225,10 @@ def dumps(specs: list[PulseOxSpec], settings: Settings) -> str:
     if settings.trends != TrendSettings():
         data["trends"] = settings.trends.to_toml()
     header = ("# pulseox-git dashboard: what it watches and how it reports.\n"
-              "# Edit by hand or with `pulseox-git spec add|remove`. Never put a secret here:\n"
-              "# name the environment variable that holds it (webhook_url_env = \"VAR\").\n\n")
+              "# Written by pulseox-git (spec remove, a changed spec or setting): comments\n"
+              "# written by hand are not kept then; `spec add` only appends.\n"
+              "# Never put a secret here: name the environment variable that holds it\n"
+              "# (webhook_url_env = \"VAR\").\n\n")
     # one [[spec]] table per spec (tomli-w would pick inline tables for short ones)
     tables = "".join(f"\n[[spec]]\n{tomli_w.dumps(spec.to_table())}" for spec in specs)
     return header + tomli_w.dumps(data) + tables

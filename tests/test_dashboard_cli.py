@@ -200,3 +200,26 @@ def test_an_unreadable_other_repository_is_reported_not_fatal(watched: Path, cli
     assert "warning: cannot read nobody/nothing: " in err
     assert "jobs/x.md) cannot read nobody/nothing: " in show(watched, "summary.md")
     assert "- [a.md](a.md)" in out.split("# OK")[1]  # the rest is refreshed as usual
+
+
+def test_spec_add_keeps_hand_written_comments_and_remove_rewrites(remote: Path, cli):
+    from fixtures.repos import commit_files
+
+    toml = ("# watched by the ops team: ask #ops before removing anything\n"
+            "[dashboard]\ntz = 'Europe/Paris'  # our office\n\n"
+            "[[spec]]\nowner = 'owner'\nrepo = 'repo'\npath = 'a.md'\nschedule = '1d'\n")
+    commit_files(remote, {"pulseox.toml": toml})
+    code, _out, err = cli("spec", "add", *REPO, "--path", "b.md", "--schedule", "2h",
+                          "--grace", "5m")
+    assert code == 0, err
+    text = show(remote, "pulseox.toml")
+    assert text.startswith(toml)  # every hand-written line, as written
+    assert text[len(toml):] == ('\n[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "b.md"\n'
+                                'schedule = "2h"\ngrace = "5m"\n')
+    _code, out, _err = cli("spec", "list", *REPO)
+    assert out.splitlines() == ["owner/repo:a.md every 1d", "owner/repo:b.md every 2h grace 5m"]
+    code, _out, err = cli("spec", "remove", *REPO, "--path", "a.md")
+    assert code == 0, err
+    text = show(remote, "pulseox.toml")  # rewritten, as the header of the file says
+    assert "ask #ops" not in text and "spec remove" in text.splitlines()[1]
+    assert 'tz = "Europe/Paris"' in text and 'path = "b.md"' in text and "a.md" not in text

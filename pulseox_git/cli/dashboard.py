@@ -332,8 +332,11 @@ class _NothingToDo(Exception):
 
 _EXAMPLE_TOML = """\
 # pulseox-git dashboard: what it watches and how it reports.
-# Edit by hand or with `pulseox-git spec add|remove`. Never put a secret here:
-# name the environment variable that holds it (webhook_url_env = "VAR").
+# Edit by hand or with `pulseox-git spec add|remove`: `spec add` appends and
+# keeps your comments; `spec remove`, changing a spec's schedule, and a refresh
+# that changes a setting (--mode, --tz) rewrite this file without them.
+# Never put a secret here: name the environment variable that holds it
+# (webhook_url_env = "VAR").
 
 [dashboard]
 mode = "md"        # summary.md; "org" writes summary.org
