@@ -169,12 +169,21 @@ class GitStore:
             if "couldn't find remote ref" not in stderr.lower():
                 raise classify_failure(self.url, "fetch from", stderr)
             self.reached = True
-            log.warning("warning: branch %r does not exist on %s (yet); the first post "
-                        "creates it - check --branch if that is not what you meant",
-                        self.branch, self.url)
+            self._say_branch_is_missing()
             self.git("update-ref", "-d", self.tracking)  # the branch is gone or never was
             return None
         return self.tip()
+
+    def _say_branch_is_missing(self) -> None:
+        """An empty remote is normal; a missing branch beside others is likely a typo."""
+        heads = self.git("ls-remote", "--heads", "origin", check=False, remote=True)
+        others = [line.split("refs/heads/", 1)[-1] for line in
+                  heads.stdout.decode("utf-8", "replace").splitlines()]
+        if others:
+            log.warning("warning: %s has no branch %r (it has %s); the first post creates "
+                        "it: check --branch", self.url, self.branch, ", ".join(others[:5]))
+        else:
+            log.info("%s is empty: the first post creates branch %r", self.url, self.branch)
 
     def tip(self) -> str | None:
         """The tracking ref's commit, or None. A loose ref file is read directly (it
