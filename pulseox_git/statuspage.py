@@ -9,7 +9,6 @@ a post without a readable report a hollow box.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -36,6 +35,7 @@ class Row:
     updated: datetime | None = None
     trend: Trend | None = None
     reports: Sequence[Report] = ()  # newest first
+    badge: str = ""  # its badge's path (`badge_path`); default: the name, as a page here
 
 
 def counts(rows: Sequence[Row]) -> dict[str, int]:
@@ -154,21 +154,34 @@ def badge_svg(label: str, value: str, colour: str) -> str:
         f'<text x="{left + right / 2}" y="14">{value_e}</text></g></svg>\n')
 
 
-def badge_name(name: str) -> str:
-    """A file name for a spec's badge: `jobs/backup.md` -> `jobs--backup.md.svg`."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name.replace("/", "--")).strip("._") + ".svg"
+def badge_path(owner: str, repo: str, path: str, own: tuple[str, str]) -> str:
+    """Where a spec's badge goes: the page path mirrored under `badges/`, Unicode
+    kept. `jobs/backup.md` -> `badges/jobs/backup.md.svg`; a page of another
+    repository -> `badges/@owner/repo/path.svg`. No two specs share a path: owner
+    names never start with `@`, so a page here whose path does gets one more `@`
+    in front (`@x.md` -> `badges/@@x.md.svg`), as does a page named `status`
+    (`badges/@status.svg`), which would be the overall badge."""
+    if (owner, repo) != own:
+        return f"badges/@{owner}/{repo}/{path}.svg"
+    if path.startswith("@") or path == "status":
+        path = "@" + path
+    return f"badges/{path}.svg"
 
 
 def badges(rows: Sequence[Row], label: str = "status") -> dict[str, str]:
-    """{path under badges/: svg}: one per spec and `badges/status.svg` for them all."""
+    """{path: svg}: one per spec (`badge_path`) and `badges/status.svg` for them all.
+
+    A page's badge is left out when another page's badge lives in a folder of
+    the same name (pages `x` and `x.svg/y` both want `badges/x.svg`); the
+    overall badge and the status page still show it.
+    """
     files = {}
     for row in rows:
-        name = badge_name(row.name)
-        stem, n = name[:-4], 2
-        while f"badges/{name}" in files or name == "status.svg":
-            name, n = f"{stem}-{n}.svg", n + 1
         value = f"{SYMBOL[row.status]} {row.status}"
-        files[f"badges/{name}"] = badge_svg(row.name, value, BADGE_COLOUR[row.status])
+        path = row.badge or badge_path("", "", row.name, ("", ""))
+        files[path] = badge_svg(row.name, value, BADGE_COLOUR[row.status])
+    folders = {path[:i] for path in files for i, c in enumerate(path) if c == "/"}
+    files = {path: svg for path, svg in files.items() if path not in folders}
     worst = overall(rows)
     tally = counts(rows)
     if worst == "OK":
@@ -188,8 +201,10 @@ def rows_for(board, entries) -> list[Row]:
     rows = []
     for entry in sorted(entries, key=lambda e: STATUSES.index(e.status)):
         name, link = board.target(entry.spec)
+        spec = entry.spec
         rows.append(Row(name, link, entry.status, entry.note, entry.updated,
-                        getattr(entry, "trend", None), entry.history))
+                        getattr(entry, "trend", None), entry.history,
+                        badge_path(spec.owner, spec.repo, spec.path, board.own)))
     return rows
 
 

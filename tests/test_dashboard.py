@@ -185,6 +185,10 @@ def test_specs_across_two_repositories(remote: Path):
                                   "main/y.md) not in the repository never"]
     assert found["# OK"] == ["- [a.md](a.md) 2026-05-01 12:00:00 UTC"]
     assert refs(other) == before  # the watched repository is only read
+    assert sorted(git("ls-tree", "-r", "--name-only", "main", "badges",
+                      cwd=remote).split()) == [
+        "badges/@owner/other/jobs/x.md.svg", "badges/@owner/other/y.md.svg",
+        "badges/a.md.svg", "badges/status.svg"]
     assert dashboard.published.sha == git("rev-parse", "main", cwd=remote).strip()
 
 

@@ -9,12 +9,14 @@ from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from fixtures.repos import git, make_bare, show
 from pulseox_git.client import PulseOxClient
 from pulseox_git.dashboard import PulseOxDashboard
 from pulseox_git.history import Report
 from pulseox_git.specs import PulseOxSpec
-from pulseox_git.statuspage import Row, badge_name, badges, render_index
+from pulseox_git.statuspage import Row, badge_path, badges, render_index
 from pulseox_git.trends import trend
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
@@ -65,7 +67,8 @@ def rows() -> list[Row]:
     return [Row("jobs/bad.md", "jobs/bad.md", "ERROR", "disk <full> & more", T0,
                 trend(bad, timedelta(minutes=10), T0), bad),
             Row("acme/other/late.md", "https://github.com/acme/other/blob/main/late.md",
-                "MISSING", "late: due by 12:10", T0 - timedelta(hours=1)),
+                "MISSING", "late: due by 12:10", T0 - timedelta(hours=1),
+                badge=badge_path("acme", "other", "late.md", ("acme", "status"))),
             Row("ok.md", "ok.md", "OK", "", T0, trend(ok, timedelta(minutes=10), T0), ok)]
 
 
@@ -106,25 +109,61 @@ def test_report_strips_are_svg_with_a_shape_per_report():
 
 def test_badges_are_valid_svg_with_the_status_text():
     files = badges(rows())
-    assert sorted(files) == ["badges/acme--other--late.md.svg", "badges/jobs--bad.md.svg",
+    assert sorted(files) == ["badges/@acme/other/late.md.svg", "badges/jobs/bad.md.svg",
                              "badges/ok.md.svg", "badges/status.svg"]
     texts = {}
     for path, svg in files.items():
         root = ET.fromstring(svg)
         assert root.tag == f"{SVG}svg" and int(root.get("width")) > 40
         texts[path] = [t.text for t in root.iter(f"{SVG}text")][1::2]
-    assert texts["badges/jobs--bad.md.svg"] == ["jobs/bad.md", "✖ ERROR"]
+    assert texts["badges/jobs/bad.md.svg"] == ["jobs/bad.md", "✖ ERROR"]
     assert texts["badges/ok.md.svg"] == ["ok.md", "✔ OK"]
-    assert texts["badges/acme--other--late.md.svg"] == ["acme/other/late.md", "? MISSING"]
+    assert texts["badges/@acme/other/late.md.svg"] == ["acme/other/late.md", "? MISSING"]
     assert texts["badges/status.svg"] == ["status", "✖ 1 ERROR ? 1 MISSING"]
     fine = badges([r for r in rows() if r.status == "OK"])
     assert [t.text for t in ET.fromstring(fine["badges/status.svg"]).iter(f"{SVG}text")][3] \
         == "✔ all 1 OK"
-    assert badge_name("status") == "status.svg"
-    clash = badges([Row("status", "status", "OK"), Row("a/b", "a/b", "OK"),
-                    Row("a--b", "a--b", "OK")])
-    assert sorted(clash) == ["badges/a--b-2.svg", "badges/a--b.svg", "badges/status-2.svg",
-                             "badges/status.svg"]
+
+
+OWN = ("acme", "status")
+
+
+@pytest.mark.parametrize("owner, repo, path, badge", [
+    ("acme", "status", "jobs/backup.md", "badges/jobs/backup.md.svg"),
+    ("acme", "status", "jobs--backup.md", "badges/jobs--backup.md.svg"),
+    ("acme", "status", "jobs/sauvegarde-été.md", "badges/jobs/sauvegarde-été.md.svg"),
+    ("acme", "status", "jobs/备份.md", "badges/jobs/备份.md.svg"),
+    ("acme", "status", "status", "badges/@status.svg"),  # not the overall badge
+    ("acme", "status", "@acme/other/x.md", "badges/@@acme/other/x.md.svg"),
+    ("acme", "other", "x.md", "badges/@acme/other/x.md.svg"),
+    ("bob", "status", "jobs/backup.md", "badges/@bob/status/jobs/backup.md.svg"),
+])
+def test_a_badge_path_mirrors_the_page_path(owner, repo, path, badge):
+    assert badge_path(owner, repo, path, OWN) == badge
+
+
+def test_badge_paths_never_collide_whatever_the_order():
+    specs = [("acme", "status", p) for p in ("jobs/x.md", "jobs--x.md", "jobs_x.md", "status",
+                                              "@status", "é.md", "ü.md", "@acme/other/x.md",
+                                              "@@acme/other/x.md")]
+    specs += [("acme", "other", "x.md"), ("acme", "other", "jobs/x.md")]
+    rows = [Row(f"{o}/{r}/{p}", p, "OK", badge=badge_path(o, r, p, OWN)) for o, r, p in specs]
+    files = badges(rows)
+    assert len(files) == len(specs) + 1  # one each, and the overall badge
+    assert badges(rows[::-1]) == files  # the same names in any order
+    by_name = {[t.text for t in ET.fromstring(svg).iter(f"{SVG}text")][1]: path
+               for path, svg in files.items()}
+    assert by_name["acme/status/jobs--x.md"] == "badges/jobs--x.md.svg"
+    assert by_name["acme/status/jobs/x.md"] == "badges/jobs/x.md.svg"
+    assert by_name["acme/status/status"] == "badges/@status.svg"
+    assert by_name["status"] == "badges/status.svg"
+
+
+def test_a_badge_in_the_way_of_another_badges_folder_is_left_out():
+    rows = [Row("x", "x", "OK", badge=badge_path("a", "s", "x", ("a", "s"))),
+            Row("x.svg/y", "x.svg/y", "OK", badge=badge_path("a", "s", "x.svg/y", ("a", "s")))]
+    assert sorted(badges(rows)) == sorted(badges(rows[::-1])) == [
+        "badges/status.svg", "badges/x.svg/y.svg"]
 
 
 def post(path: str, at: datetime, report: str = "GOOD", note: str = "") -> str:
