@@ -60,7 +60,7 @@ BAD_URLS = ["ext::sh -c touch% /tmp/pwned", "-uhelp", "--upload-pack=touch /tmp/
             "fd::17", "file:///tmp/x\n", " file:///tmp/x", "ssh://-oProxyCommand=x/r.git",
             "file:///srv/{owner}/{rep}.git"]
 BAD_SCHEDULES = ["", "10x", "0m", "0s", "-5m", "soon", "* * *", "61 * * * *", "* * * * * * *",
-                 "1h 2"]
+                 "1h 2", "0 0 31 2 *", "0 0 30 2 *"]
 BAD_DURATIONS = ["-1m", "soon", "1.5h", "m"]
 BAD_ZONES = ["Mars/Olympus", "../../etc/passwd", "/etc/localtime", "", "UTC+99"]
 
@@ -104,6 +104,10 @@ CLI_CASES = [
     *rows("dashboard refresh", REFRESH, "--notify", ['{"slack": 5}'], named="notify.slack"),
     *rows("dashboard refresh", REFRESH, "--notify", ['{"bad name!": {}}'], named="'bad name!'"),
     *rows("dashboard refresh", REFRESH, "--notify", ['"x"'], named="'x'"),
+    *rows("dashboard refresh", REFRESH, "--notify", ['{"nosuchprovider": {}}'],
+          named="'nosuchprovider'"),
+    *rows("dashboard refresh", [*REFRESH, "--strict-notify"], "--notify",
+          ['{"slack": {"webhook_url_env": "PULSEOX_UNSET_VAR"}}'], named="PULSEOX_UNSET_VAR"),
     *rows("dashboard refresh", REFRESH, "--notify", ['{"slack": {"webhook_url_env": "no var"}}'],
           named="'no var'"),
     *rows("dashboard refresh", REFRESH, "--fail-on", ["ERROR,BOGUS", "late"]),
@@ -390,6 +394,7 @@ API_CASES = {
     "spec schedule '0m'": (_spec("0m"), "'0m'"),
     "spec schedule 'often'": (_spec("often"), "'often'"),
     "spec schedule cron '61 * * * *'": (_spec("61 * * * *"), "'61 * * * *'"),
+    "spec schedule cron '0 0 31 2 *'": (_spec("0 0 31 2 *"), "'0 0 31 2 *'"),
     "spec schedule timedelta(0)": (_spec(timedelta(0)), "0s"),
     "spec schedule -1s": (_spec(timedelta(seconds=-1)), "-1s"),
     "spec schedule 5": (_spec(5), "5"),
@@ -404,6 +409,8 @@ API_CASES = {
     "dashboard notify {'x': 5}": (_dashboard(notify={"x": 5}), "x"),
     "dashboard notify ['slack']": (_dashboard(notify=["slack"]), "['slack']"),
     "dashboard repo 'a/b'": (_dashboard(repo="a/b"), "'a/b'"),
+    "dashboard notify provider 'nosuchprovider'": (
+        lambda: _dashboard(notify={"nosuchprovider": {}})().write_summary(), "'nosuchprovider'"),
 }
 
 
