@@ -6,6 +6,9 @@ the commit time of the last commit that touched it; the footer is only the
 cross-check. The summary, the spec file and a small state file (the statuses
 it published, for the next Changes) are committed together, built from the tip
 each push attempt lands on, so a race recomputes Changes correctly.
+
+The status rules are in `status`, spec-file editing in `specs`; their public
+names are re-exported here, where they used to live.
 """
 
 from __future__ import annotations
@@ -14,15 +17,13 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from pulseox_git.errors import BadInputError
 from pulseox_git.history import Report
-from pulseox_git.page import age_problem, format_time, parse, render
-from pulseox_git.schedule import deadline, describe
+from pulseox_git.page import format_time, render
 from pulseox_git.specs import (
     SPEC_FILE,
     PulseOxSpec,
@@ -30,104 +31,17 @@ from pulseox_git.specs import (
     check_name,
     check_notify,
     check_unique,
+    edit_specs,
 )
 from pulseox_git.specs import dumps as dump_specs
 from pulseox_git.specs import loads as load_specs
-from pulseox_git.trends import Trend, trend, trend_note
+from pulseox_git.status import STATUSES, Entry, Summary, classify, format_when
+from pulseox_git.trends import trend, trend_note
 
 log = logging.getLogger("pulseox_git")
-STATUSES = ("ERROR", "MISSING", "OK")
 STATE_FILE = "pulseox-state.json"
 WEB_LINK = "https://github.com/{owner}/{repo}/blob/{branch}/{path}"
 Read = tuple[str | None, dict[str, bytes], dict[str, list[Report]]]  # tip, pages, history
-
-
-@dataclass
-class Entry:
-    """One spec's place on the dashboard. `history` (newest first) is every report
-    of the page, for trend notes."""
-
-    spec: PulseOxSpec
-    status: str
-    note: str
-    updated: datetime | None = None
-    report: str | None = None
-    problem: str | None = None
-    previous: str | None = None
-    history: list[Report] = field(default_factory=list)
-    trend: Trend | None = None  # figures from `history`, for the trend note
-
-    @property
-    def changed(self) -> bool:
-        return self.previous != self.status
-
-    def as_json(self) -> dict[str, Any]:
-        spec = self.spec
-        return {"owner": spec.owner, "repo": spec.repo, "path": spec.path,
-                "schedule": describe(spec.schedule), "status": self.status,
-                "previous": self.previous, "report": self.report, "note": self.note,
-                "updated": format_time(self.updated) if self.updated else None,
-                "problem": self.problem, "trend": self.trend.to_json() if self.trend else None}
-
-
-def classify(spec: PulseOxSpec, text: bytes | None, history: list[Report], now: datetime,
-             settings: Settings) -> Entry:
-    """Put one spec in exactly one of ERROR, MISSING and OK."""
-    try:
-        if isinstance(spec.schedule, str):
-            deadline(spec.schedule, now)
-    except BadInputError as err:  # a hand-written cron that never comes round
-        return Entry(spec, "ERROR", str(err), problem="schedule", history=history)
-    if text is None:
-        gone = bool(history) and history[0].problem == "deleted"
-        note = "deleted from the repository" if gone else "not in the repository"
-        return Entry(spec, "MISSING", note, problem=note, history=history)
-    footer = parse(text.decode("utf-8", "replace"))
-    updated = history[0].time if history else footer.updated
-    problem = footer.problem
-    if problem is None and footer.updated is not None:
-        problem = age_problem(footer.updated, updated or footer.updated, now, settings.tolerance)
-    if problem:
-        return Entry(spec, "ERROR", problem, updated, footer.report, problem, history=history)
-    if footer.report == "BAD":
-        return Entry(spec, "ERROR", footer.note or "reported BAD", updated, "BAD",
-                     history=history)
-    due = deadline(spec.schedule, updated, spec.grace_period, settings.zone)
-    if now > due:
-        note = f"late: due by {format_when(due, settings.tz)}"
-        note += f"; {footer.note}" if footer.note else ""
-        return Entry(spec, "MISSING", note, updated, footer.report, "late", history=history)
-    return Entry(spec, "OK", footer.note, updated, footer.report, history=history)
-
-
-def format_when(moment: datetime | None, tz: str) -> str:
-    """A time in the dashboard's zone, with the zone printed."""
-    if moment is None:
-        return "never"
-    from zoneinfo import ZoneInfo
-
-    local = moment.astimezone(ZoneInfo(tz)).isoformat(sep=" ", timespec="seconds")
-    return f"{local[:-6]} UTC" if tz == "UTC" else f"{local} {tz}"
-
-
-@dataclass
-class Summary:
-    """The rendered summary and the entries behind it (`status` as the original)."""
-
-    entries: list[Entry]
-    text: str
-    generated: datetime
-
-    @property
-    def status(self) -> dict[str, list[Entry]]:
-        return {name: [e for e in self.entries if e.status == name] for name in STATUSES}
-
-    @property
-    def changes(self) -> list[Entry]:
-        return [e for e in self.entries if e.changed]
-
-    def counts(self) -> str:
-        return ", ".join(f"{len(group)} {name}" for name, group in self.status.items())
 
 
 class PulseOxDashboard:
@@ -459,48 +373,6 @@ def _load_state(data: bytes | None) -> dict[str, dict[str, Any]]:
     except (ValueError, KeyError, TypeError, AttributeError):
         log.warning("warning: %s is damaged; every status counts as new", STATE_FILE)
         return {}
-
-
-def edit_specs(client, owner: str, repo: str, edit: Callable[[list[PulseOxSpec]], str],
-               dry_run: bool = False):
-    """Change the spec list in owner/repo's `pulseox.toml` as one commit.
-
-    `edit(specs)` changes the list in place and returns the commit subject; it
-    runs on each attempt's tip, so concurrent edits are never lost.
-    """
-    from pulseox_git.gitstore import Change
-
-    store = client.store(owner, repo)
-
-    def make_change(store, tip: str | None) -> Change:
-        files = store.read_files(tip, [SPEC_FILE])
-        text = files[SPEC_FILE].decode("utf-8", "replace") if SPEC_FILE in files else None
-        specs, settings = load_specs(text, f"{SPEC_FILE} in {owner}/{repo}") if text \
-            else ([], Settings())
-        before = list(specs)
-        subject = edit(specs)
-        when = client.clock().replace(microsecond=0)
-        new_text = appended_text(text, before, specs, settings) or dump_specs(specs, settings)
-        return Change({SPEC_FILE: new_text.encode()}, subject + "\n", when)
-
-    return store.publish(make_change, dry_run=dry_run)
-
-
-def appended_text(text: str | None, before: list[PulseOxSpec], after: list[PulseOxSpec],
-                  settings: Settings) -> str | None:
-    """The spec file with the new specs' [[spec]] tables added at its end, keeping
-    everything written by hand (comments, order, spacing); None when the edit is
-    not a pure addition or the result would not read back as exactly `after`."""
-    if not text or after[:len(before)] != before or len(after) == len(before):
-        return None
-    import tomli_w
-
-    result = text if text.endswith("\n") else text + "\n"
-    result += "".join(f"\n[[spec]]\n{tomli_w.dumps(s.to_table())}" for s in after[len(before):])
-    try:
-        return result if load_specs(result) == (after, settings) else None
-    except BadInputError:
-        return None
 
 
 __all__ = ["STATE_FILE", "STATUSES", "Entry", "PulseOxDashboard", "Summary", "classify",

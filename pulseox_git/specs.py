@@ -4,12 +4,14 @@ dashboard repository as `pulseox.toml`.
 Everything is checked when it is made, so a bad spec never reaches a commit.
 Secrets (webhook URLs, tokens) are never stored: the file names the
 environment variable that holds each one (`webhook_url_env = "SLACK_URL"`).
+`edit_specs` changes the file in the repository as one commit.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -242,4 +244,47 @@ def check_unique(specs: list[PulseOxSpec], where: str = "the spec list") -> None
         seen.add(spec.key)
 
 
-__all__ = ["SPEC_FILE", "PulseOxSpec", "Settings", "check_zone", "dumps", "loads"]
+def edit_specs(client, owner: str, repo: str, edit: Callable[[list[PulseOxSpec]], str],
+               dry_run: bool = False):
+    """Change the spec list in owner/repo's `pulseox.toml` as one commit.
+
+    `edit(specs)` changes the list in place and returns the commit subject; it
+    runs on each attempt's tip, so concurrent edits are never lost.
+    """
+    from pulseox_git.gitstore import Change
+
+    store = client.store(owner, repo)
+
+    def make_change(store, tip: str | None) -> Change:
+        files = store.read_files(tip, [SPEC_FILE])
+        text = files[SPEC_FILE].decode("utf-8", "replace") if SPEC_FILE in files else None
+        specs, settings = loads(text, f"{SPEC_FILE} in {owner}/{repo}") if text \
+            else ([], Settings())
+        before = list(specs)
+        subject = edit(specs)
+        when = client.clock().replace(microsecond=0)
+        new_text = appended_text(text, before, specs, settings) or dumps(specs, settings)
+        return Change({SPEC_FILE: new_text.encode()}, subject + "\n", when)
+
+    return store.publish(make_change, dry_run=dry_run)
+
+
+def appended_text(text: str | None, before: list[PulseOxSpec], after: list[PulseOxSpec],
+                  settings: Settings) -> str | None:
+    """The spec file with the new specs' [[spec]] tables added at its end, keeping
+    everything written by hand (comments, order, spacing); None when the edit is
+    not a pure addition or the result would not read back as exactly `after`."""
+    if not text or after[:len(before)] != before or len(after) == len(before):
+        return None
+    import tomli_w
+
+    result = text if text.endswith("\n") else text + "\n"
+    result += "".join(f"\n[[spec]]\n{tomli_w.dumps(s.to_table())}" for s in after[len(before):])
+    try:
+        return result if loads(result) == (after, settings) else None
+    except BadInputError:
+        return None
+
+
+__all__ = ["SPEC_FILE", "PulseOxSpec", "Settings", "check_zone", "dumps", "edit_specs",
+           "loads"]
