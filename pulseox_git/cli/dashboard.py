@@ -69,9 +69,18 @@ def _print_published(done, store) -> None:
     typer.echo(f"{done.message.splitlines()[0]} ({done.sha[:12]})")
 
 
+def _reader(token, owner, repo, remote, branch, cache_dir, transport, api_url):
+    """The dashboard for a command that only reads (show, spec list): never a dry run."""
+    from pulseox_git.dashboard import PulseOxDashboard
+
+    client = make_client(token, remote, branch, cache_dir, False, transport=transport,
+                         api_url=api_url)
+    return PulseOxDashboard(token, owner, repo, client=client)
+
+
 def _fail_on(value: str | None) -> set[str]:
-    from pulseox_git.dashboard import STATUSES
     from pulseox_git.errors import BadInputError
+    from pulseox_git.status import STATUSES
 
     names = {part.strip().upper() for part in (value or "").split(",") if part.strip()}
     bad = sorted(names - set(STATUSES))
@@ -173,12 +182,10 @@ def show(owner: Owner, repo: Repo, remote: Remote = None, branch: Branch = "main
          api_url: ApiUrl = None, verbose: Verbose = False) -> None:
     """Print the last written summary, without refreshing or writing."""
     setup_logging(verbose)
-    from pulseox_git.dashboard import PulseOxDashboard
     from pulseox_git.errors import BadInputError
 
-    client = make_client(token, remote, branch, cache_dir, False, transport=transport,
-                         api_url=api_url)
-    text = PulseOxDashboard(token, owner, repo, client=client).read_summary()
+    text = _reader(token, owner, repo, remote, branch, cache_dir, transport,
+                   api_url).read_summary()
     if text is None:  # nothing to show is a usage mistake, not a remote failure
         raise BadInputError(f"no summary in {owner}/{repo} yet, nothing to show: run "
                             "`pulseox-git dashboard refresh` first")
@@ -198,9 +205,8 @@ def spec_add(
 ) -> None:
     """Watch a page (or change how it is watched), as one commit."""
     setup_logging(verbose)
-    from pulseox_git.dashboard import edit_specs
     from pulseox_git.schedule import describe
-    from pulseox_git.specs import PulseOxSpec
+    from pulseox_git.specs import PulseOxSpec, edit_specs
 
     spec = PulseOxSpec(page_owner or owner, page_repo or repo, path, schedule, grace)
 
@@ -223,9 +229,9 @@ def spec_remove(
 ) -> None:
     """Stop watching a page, as one commit."""
     setup_logging(verbose)
-    from pulseox_git.dashboard import edit_specs
     from pulseox_git.errors import BadInputError
     from pulseox_git.page import check_path
+    from pulseox_git.specs import edit_specs
 
     key = f"{page_owner or owner}/{page_repo or repo}:{check_path(path)}"
 
@@ -246,12 +252,10 @@ def spec_list(owner: Owner, repo: Repo, remote: Remote = None, branch: Branch = 
               api_url: ApiUrl = None, verbose: Verbose = False) -> None:
     """Print the specs in the dashboard repository, one a line."""
     setup_logging(verbose)
-    from pulseox_git.dashboard import PulseOxDashboard
     from pulseox_git.schedule import describe
 
-    client = make_client(token, remote, branch, cache_dir, False, transport=transport,
-                         api_url=api_url)
-    board = PulseOxDashboard(token, owner, repo, client=client).get_remote_data()
+    board = _reader(token, owner, repo, remote, branch, cache_dir, transport,
+                    api_url).get_remote_data()
     for spec in board.spec_list or []:
         grace = f" grace {describe(spec.grace_period)}" if spec.grace_period else ""
         typer.echo(f"{spec.key} every {describe(spec.schedule)}{grace}")
@@ -299,113 +303,17 @@ def init(owner: Owner, repo: Repo, remote: Remote = None, branch: Branch = "main
     One commit; files that already exist are kept.
     """
     setup_logging(verbose)
-    from pulseox_git.gitstore import Change
+    from pulseox_git.scaffold import init_repository
 
     client = make_client(token, remote, branch, cache_dir, dry_run, transport=transport,
                          api_url=api_url)
-    store = client.store(owner, repo)
-    kept: list[str] = []
-
-    def make_change(store, tip):
-        wanted = scaffold_files(owner, repo, branch)
-        present = store.read_files(tip, list(wanted))
-        kept[:] = sorted(present)
-        files = {p: data for p, data in wanted.items() if p not in present}
-        if not files:
-            raise _NothingToDo
-        return Change(files, f"pulseox: set up the status repository {owner}/{repo}\n",
-                      client.clock().replace(microsecond=0))
-
-    try:
-        done = store.publish(make_change, dry_run=dry_run)
-    except _NothingToDo:  # running init again is fine: everything is already there
+    done, kept = init_repository(client, owner, repo, branch, dry_run)
+    if done is None:  # running init again is fine: everything is already there
         typer.echo(f"nothing to do: {owner}/{repo} already has {', '.join(kept)}")
         return
     for path in kept:
         typer.echo(f"kept the existing {path}", err=True)
-    _print_published(done, store)
-
-
-class _NothingToDo(Exception):
-    """Every scaffold file is already in the repository: no commit to make."""
-
-
-_EXAMPLE_TOML = """\
-# pulseox-git dashboard: what it watches and how it reports.
-# Edit by hand or with `pulseox-git spec add|remove`: `spec add` appends and
-# keeps your comments; `spec remove`, changing a spec's schedule, and a refresh
-# that changes a setting (--mode, --tz) rewrite this file without them.
-# Never put a secret here: name the environment variable that holds it
-# (webhook_url_env = "VAR").
-
-[dashboard]
-mode = "md"        # summary.md; "org" writes summary.org
-tz = "UTC"         # IANA zone for the times shown
-tolerance = "10m"  # how far a page's footer time may be from its commit time
-
-# [notify.slack]
-# webhook_url_env = "SLACK_WEBHOOK_URL"
-
-# [[spec]]
-# owner = "{owner}"
-# repo = "{repo}"
-# path = "jobs/backup.md"
-# schedule = "1d"      # or a cron string such as "0 9 * * 1"
-# grace = "30m"
-"""
-
-_WORKFLOW = """\
-name: pulseox dashboard
-on:
-  schedule:
-    - cron: "*/15 * * * *"
-  workflow_dispatch:
-permissions:
-  contents: write
-concurrency: pulseox-dashboard
-jobs:
-  refresh:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.12"
-      - run: pip install pulseox-git
-      - run: pulseox-git dashboard refresh --owner {owner} --repo {repo} --branch {branch}
-        env:
-          PULSEOX_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
-          # SLACK_WEBHOOK_URL: ${{{{ secrets.SLACK_WEBHOOK_URL }}}}
-"""
-
-_README = """\
-# {repo}: job status
-
-Jobs post their status pages here; `summary.md` collects them (refreshed by
-`.github/workflows/pulseox-dashboard.yml`).
-
-A job posts from a shell or a CI step (token in `$PULSEOX_TOKEN`):
-
-```
-pulseox-git post --owner {owner} --repo {repo}{branch_opt} --path jobs/backup.md \\
-    --report GOOD --note "12 GB" --content "Nightly backup done"
-```
-
-Watch it from the dashboard:
-
-```
-pulseox-git spec add --owner {owner} --repo {repo}{branch_opt} \\
-    --path jobs/backup.md --schedule 1d --grace 30m
-```
-"""
-
-
-def scaffold_files(owner: str, repo: str, branch: str) -> dict[str, bytes]:
-    """The files `init` adds to a new status repository."""
-    names = {"owner": owner, "repo": repo, "branch": branch,
-             "branch_opt": f" --branch {branch}" if branch != "main" else ""}
-    return {"pulseox.toml": _EXAMPLE_TOML.format(**names).encode(),
-            ".github/workflows/pulseox-dashboard.yml": _WORKFLOW.format(**names).encode(),
-            "README.md": _README.format(**names).encode()}
+    _print_published(done, client.store(owner, repo))
 
 
 dashboard_app.command("refresh")(refresh)
