@@ -15,9 +15,9 @@ from datetime import UTC, datetime, tzinfo
 from html import escape
 
 from pulseox_git.history import Report
+from pulseox_git.status import STATUSES
 from pulseox_git.trends import Trend, format_when, note
 
-STATUSES = ("ERROR", "MISSING", "OK")
 SYMBOL = {"OK": "✔", "ERROR": "✖", "MISSING": "?"}
 COLOUR = {"OK": "#2e7d32", "ERROR": "#c62828", "MISSING": "#8d6e00"}  # WCAG AA on white
 BADGE_COLOUR = {"OK": "#2e7d32", "ERROR": "#c62828", "MISSING": "#9e7700"}
