@@ -16,7 +16,7 @@ from html import escape
 
 from pulseox_git.history import Report
 from pulseox_git.status import STATUSES
-from pulseox_git.trends import Trend, format_when, note
+from pulseox_git.trends import Trend, note, short_time
 
 SYMBOL = {"OK": "✔", "ERROR": "✖", "MISSING": "?"}
 COLOUR = {"OK": "#2e7d32", "ERROR": "#c62828", "MISSING": "#8d6e00"}  # WCAG AA on white
@@ -56,7 +56,7 @@ def strip_svg(reports: Sequence[Report], zone: tzinfo = UTC, size: int = STRIP) 
     bars = []
     for i, r in enumerate(shown):
         x = i * 6
-        tip = escape(f"{format_when(r.time, zone)} {r.report or r.problem or 'no report'}"
+        tip = escape(f"{short_time(r.time, zone)} {r.report or r.problem or 'no report'}"
                      + (f": {r.note}" if r.note else ""))
         if r.report == "GOOD":
             shape = f'<rect class="g" x="{x}" y="2" width="4" height="16"/>'
@@ -101,7 +101,7 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime,
     body = []
     for row in rows:
         trend = escape(note(row.trend, zone)) if row.trend else ""
-        updated = escape(format_when(row.updated, zone)) if row.updated else "never"
+        updated = escape(short_time(row.updated, zone)) if row.updated else "never"
         body.append(
             f'<tr class="row" data-status="{row.status}">'
             f'<td class="st {row.status}">{SYMBOL[row.status]} {row.status}</td>'
@@ -115,7 +115,7 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime,
 <style>{CSS}</style></head>
 <body><h1>{escape(title)}</h1>
 <p class="meta">{summary} · updated \
-{escape(format_when(generated, zone))}</p>
+{escape(short_time(generated, zone))}</p>
 <table><thead><tr><th>Status</th><th>Page</th><th>Note</th><th>Updated</th><th>Trend</th>
 </tr></thead><tbody>
 {chr(10).join(body)}

@@ -150,8 +150,9 @@ def short(seconds: float) -> str:
     return format_duration(timedelta(seconds=round(seconds / step) * step))
 
 
-def format_when(moment: datetime, zone: tzinfo = UTC) -> str:
-    """`2026-05-01 10:00 UTC`, in the dashboard's zone."""
+def short_time(moment: datetime, zone: tzinfo = UTC) -> str:
+    """`2026-05-01 10:00 UTC`, in the dashboard's zone, to the minute (trend notes,
+    the status page); summary entries use `status.format_when`, to the second."""
     local = moment.astimezone(zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or zone}"
 
@@ -173,7 +174,7 @@ def note(figures: Trend, zone: tzinfo = UTC) -> str:
     if figures.flapping:
         parts.append(f"flapping ({figures.changes} changes)")
     if figures.last_bad and figures.streak_report != "BAD":  # else it is the entry's time
-        parts.append(f"last BAD {format_when(figures.last_bad, zone)}")
+        parts.append(f"last BAD {short_time(figures.last_bad, zone)}")
     return " · ".join(parts)
 
 
