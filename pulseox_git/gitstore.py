@@ -77,6 +77,23 @@ class Published:
     dry_run: bool
     message: str
 
+    @classmethod
+    def of(cls, sha: str | None, parent: str | None, change: Change, existing: set[str],
+           attempt: int, dry_run: bool) -> Published:
+        """The outcome of writing `change`, whose paths in `existing` were there before."""
+        created = tuple(p for p in change.files if p not in existing)
+        changed = tuple(p for p in change.files if p in existing)
+        return cls(sha, parent, created, changed, attempt, dry_run, change.message)
+
+
+FIRST_DELAY, MAX_DELAY = 0.05, 2.0  # seconds between attempts after a lost race
+
+
+def pause(delay: float, sleep: Callable[[float], None] = time.sleep) -> float:
+    """Sleep a jittered `delay` (so racing writers spread out); the next delay."""
+    sleep(delay * (0.5 + random.random()))
+    return min(delay * 2, MAX_DELAY)
+
 
 class GitStore:
     """A cached bare clone of one remote branch, and the commits we push to it."""
@@ -375,15 +392,13 @@ class GitStore:
         `make_change(store, tip)` is called once per attempt, so what it
         writes always reflects the tip it is committed on.
         """
-        delay = 0.05
+        delay = FIRST_DELAY
         for attempt in range(1, self.push_attempts + 1):
 
             def build_and_push(tip: str | None, attempt: int = attempt) -> Published | None:
                 change = make_change(self, tip)
                 sha, existing = self.confine_and_commit(tip, change)
-                created = tuple(p for p in change.files if p not in existing)
-                changed = tuple(p for p in change.files if p in existing)
-                result = Published(sha, tip, created, changed, attempt, dry_run, change.message)
+                result = Published.of(sha, tip, change, existing, attempt, dry_run)
                 return result if dry_run or self.push(sha, tip) else None
 
             # The first attempt builds on the cached tip without fetching: when the
@@ -396,8 +411,7 @@ class GitStore:
             if optimistic:
                 continue
             log.info("the remote moved while we pushed; retrying (attempt %d)", attempt + 1)
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 2.0)
+            delay = pause(delay)
         raise PushConflictError(f"gave up pushing to {self.url} after {self.push_attempts} "
                                 "attempts: others kept pushing first; nothing was lost remotely, "
                                 "run the command again")

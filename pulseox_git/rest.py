@@ -15,7 +15,6 @@ import base64
 import hashlib
 import logging
 import os
-import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from urllib.parse import quote
 from pulseox_git.errors import PushConflictError, RemoteError
 from pulseox_git.fastimport import COMMITTER
 from pulseox_git.gitcmd import env_number
-from pulseox_git.gitstore import Change, GitStore, Published
+from pulseox_git.gitstore import FIRST_DELAY, Change, GitStore, Published, pause
 from pulseox_git.page import format_time, parse, parse_trailers
 from pulseox_git.remote import check_branch
 from pulseox_git.rest_http import GitHubApi
@@ -162,16 +161,14 @@ class ApiStore:
                 dry_run: bool = False) -> Published:
         """Read the tip, build the change on it, write it without force; on a race do it
         all again. `make_change(store, tip)` is called once per attempt."""
-        delay = 0.05
+        delay = FIRST_DELAY
         for attempt in range(1, self.push_attempts + 1):
             tip = self.tip()
             change = make_change(self, tip)
             existing = self.confine(tip, list(change.files))
-            created = tuple(p for p in change.files if p not in existing)
-            changed = tuple(p for p in change.files if p in existing)
             if dry_run:
                 sha = planned_commit(change, tip, self.tree(tip) if tip else ("", {}))
-                return Published(sha, tip, created, changed, attempt, True, change.message)
+                return Published.of(sha, tip, change, existing, attempt, True)
             if tip is None and self.empty:
                 done = self._seed(change)
             elif len(change.files) == 1 and tip is not None:
@@ -180,10 +177,9 @@ class ApiStore:
                 done = self._commit(tip, change)
             if done:
                 sha, parent = done
-                return Published(sha, parent, created, changed, attempt, False, change.message)
+                return Published.of(sha, parent, change, existing, attempt, False)
             log.info("the branch moved while we wrote; retrying (attempt %d)", attempt + 1)
-            self.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 2.0)
+            delay = pause(delay, self.sleep)
         raise PushConflictError(f"gave up writing to {self.url} after {self.push_attempts} "
                                 "attempts: others kept writing first; nothing was lost remotely, "
                                 "run the command again")
