@@ -11,7 +11,7 @@ _EXPORTS = {
     "PulseOxClient": "pulseox_git.client",
     "PostResult": "pulseox_git.client",
     "Page": "pulseox_git.page",
-    "PulseOxSpec": "pulseox_git.specs",
+    "PulseOxSpec": "pulseox_git.dashboard.specs",
     "PulseOxDashboard": "pulseox_git.dashboard",
     "PulseOxError": "pulseox_git.errors",
     "BadInputError": "pulseox_git.errors",

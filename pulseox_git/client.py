@@ -1,4 +1,9 @@
-"""PulseOxClient: post status pages, compatible with the original pulseox API."""
+"""PulseOxClient: the library's front door for posting and reading pages.
+
+Compatible with the original pulseox client (`post(owner, repo, path,
+content, report, note)`); it keeps one store per repository (see
+`store.select.open_store`), so a fallback to the API is decided once.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pulseox_git import auth
 from pulseox_git.errors import BadInputError
 from pulseox_git.page import (
     DEFAULT_MAX_PAGE_BYTES,
     Page,
     check_page,
+    check_path,
     check_postable,
     commit_message,
     render,
 )
-from pulseox_git.transport import check_transport
+from pulseox_git.store import auth
+from pulseox_git.store.base import Change, Report, Store
+from pulseox_git.store.select import check_transport, open_store
 
 Clock = Callable[[], datetime]
 
@@ -57,7 +64,7 @@ class PulseOxClient:
     """Posts pages as git commits through a cached clone of each repository."""
 
     def __init__(self, token: str | None = None, *, remote: str | None = None,
-                 branch: str = "main", cache_dir: str | os.PathLike | None = None,
+                 branch: str = "main", cache_dir: str | os.PathLike[str] | None = None,
                  dry_run: bool = False, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
                  clock: Clock = utc_now, transport: str = "auto",
                  api_url: str | None = None) -> None:
@@ -74,17 +81,15 @@ class PulseOxClient:
         self.clock = clock
         self.transport = check_transport(transport)
         self.api_url = api_url
-        self._stores: dict[tuple[str, str], object] = {}
+        self._stores: dict[tuple[str, str], Store] = {}
 
     def __repr__(self) -> str:
         return f"PulseOxClient(remote={self.remote!r}, branch={self.branch!r})"
 
-    def store(self, owner: str, repo: str):
+    def store(self, owner: str, repo: str) -> Store:
         """The store for owner/repo, by `transport`: the cached clone (`GitStore`),
-        GitHub's REST API (`pulseox_git.rest.ApiStore`), or git falling back to the
-        API (auto). Kept per client, so a fallback is decided once."""
-        from pulseox_git.transport import open_store
-
+        GitHub's REST API (`ApiStore`), or git falling back to the API (auto).
+        Kept per client, so a fallback is decided once."""
         if (owner, repo) not in self._stores:
             self._stores[owner, repo] = open_store(
                 owner, repo, transport=self.transport, remote=self.remote, branch=self.branch,
@@ -112,9 +117,8 @@ class PulseOxClient:
                 raise BadInputError(f"page path {page.path!r} appears twice in one batch")
             seen.add(page.path)
         text = commit_message(checked, message)
-        from pulseox_git.gitstore import Change
 
-        def make_change(_store, _tip) -> Change:
+        def make_change(_store: Store, _tip: str | None) -> Change:
             when = self.clock().replace(microsecond=0)
             files = {p.path: render(p.path, p.content, p.report, when, p.note).encode()
                      for p in checked}
@@ -124,3 +128,9 @@ class PulseOxClient:
         done = store.publish(make_change, dry_run=self.dry_run)
         return PostResult(201 if done.created else 200, done.sha, done.created, done.changed,
                           done.attempts, done.dry_run, done.message, store.url)
+
+    def history(self, owner: str, repo: str, path: str) -> list[Report]:
+        """A page's reports, newest first, read through the cache (one fetch)."""
+        check_path(path)
+        store = self.store(owner, repo)
+        return store.run(lambda tip: store.history(tip, [path])[path])

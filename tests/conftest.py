@@ -41,7 +41,7 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory):
 def fresh_secrets():
     """Secrets one test registers for redaction (say 'tok' from a URL) must not
     hide words in the next test's output."""
-    from pulseox_git import auth
+    from pulseox_git.store import auth
 
     saved = set(auth._secrets)
     yield

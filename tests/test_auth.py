@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from fixtures.repos import log, refs
-from pulseox_git.auth import clean_remote_url, git_auth_env, redact, register_secret
 from pulseox_git.client import PulseOxClient
 from pulseox_git.errors import AuthError, BadInputError
+from pulseox_git.store.auth import clean_remote_url, git_auth_env, redact, register_secret
 
 TOKEN = "canary-7f3a9c1e5b"
 

@@ -189,7 +189,7 @@ def test_batches_racing_dashboard_writes_all_land(bare: Path, tmp_path: Path):
 @pytest.mark.slow
 def test_concurrent_spec_edits_are_never_lost(bare: Path, tmp_path: Path):
     """4 processes each add 4 specs to one pulseox.toml at once: all 16 are there."""
-    from pulseox_git.specs import loads
+    from pulseox_git.dashboard.specs import loads
 
     commit_files(bare, {"seed.md": "kept"})
     script = "\n".join(

@@ -13,9 +13,9 @@ from fixtures.repos import commit_files, git, make_bare, refs, show
 from pulseox_git.client import PulseOxClient
 from pulseox_git.dashboard import PulseOxDashboard
 from pulseox_git.errors import BadInputError
-from pulseox_git.gitstore import GitStore
 from pulseox_git.page import render
 from pulseox_git.specs import PulseOxSpec
+from pulseox_git.store.git.command import Git
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -197,7 +197,7 @@ def test_one_read_per_repository_whatever_the_number_of_pages(remote: Path,
     PulseOxClient(clock=lambda: T0).post_many(
         "owner", "repo", [{"path": f"p{i}.md", "content": str(i)} for i in range(40)])
     calls: list[str] = []
-    real_git, real_stream = GitStore.git, GitStore.stream
+    real_git, real_stream = Git.__call__, Git.stream
 
     def counting_git(self, *args, **kwargs):
         calls.append(args[0])
@@ -207,8 +207,8 @@ def test_one_read_per_repository_whatever_the_number_of_pages(remote: Path,
         calls.append(args[0])
         return real_stream(self, *args, **kwargs)
 
-    monkeypatch.setattr(GitStore, "git", counting_git)
-    monkeypatch.setattr(GitStore, "stream", counting_stream)
+    monkeypatch.setattr(Git, "__call__", counting_git)
+    monkeypatch.setattr(Git, "stream", counting_stream)
     counts = []
     for pages in (2, 40):
         calls.clear()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from fixtures.repos import commit_files, git
-from pulseox_git import fastimport
 from pulseox_git.errors import BadInputError
-from pulseox_git.gitstore import Change, GitStore
+from pulseox_git.store.base import Change, confine, path_prefixes
+from pulseox_git.store.git import GitStore, fastimport
 
 WHEN = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -31,8 +31,8 @@ def one_process(store: GitStore, tip: str, change: Change):
     paths = list(change.files)
     head, body = fastimport.commit_input(tip, change)
     with store.locked():
-        return fastimport.ls_then_commit(store, head, body, fastimport.path_prefixes(paths),
-                                         lambda found: store.confine(tip, paths, found))
+        return fastimport.ls_then_commit(store.git, head, body, path_prefixes(paths),
+                                         lambda found: confine(found, paths))
 
 
 @pytest.mark.parametrize("paths", [["jobs/a.md"], ["jobs/new.md", "jobs/deep/er/b.md"],
@@ -40,7 +40,7 @@ def one_process(store: GitStore, tip: str, change: Change):
 def test_same_commit_and_existing_pages_as_two_processes(store: GitStore, paths: list[str]):
     tip = store.tip()
     change = Change({p: f"page {p}\n".encode() for p in paths}, "subject\n", WHEN)
-    assert fastimport.fits(fastimport.path_prefixes(paths))
+    assert fastimport.fits(path_prefixes(paths))
     done = one_process(store, tip, change)
     assert done is not None
     with store.locked():
@@ -66,7 +66,7 @@ def test_refuses_what_confine_refuses_and_writes_nothing(store: GitStore, path: 
 
 def test_large_changes_take_the_two_process_path(store: GitStore):
     paths = [f"jobs/many/page-{i:04d}-{'x' * 40}.md" for i in range(200)]
-    assert not fastimport.fits(fastimport.path_prefixes(paths))
+    assert not fastimport.fits(path_prefixes(paths))
     with store.locked():
         sha, existing = store.confine_and_commit(store.tip(), Change(
             {p: b"x" for p in paths}, "subject\n", WHEN))

@@ -14,16 +14,16 @@ import pytest
 
 from fixtures.repos import commit_files, git
 from pulseox_git.client import PulseOxClient
-from pulseox_git.gitstore import GitStore
-from pulseox_git.history import cached_history, read_history
 from pulseox_git.page import Page, commit_message, render
+from pulseox_git.store.git import GitStore
+from pulseox_git.store.git.log import read_history
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def history_of(client: PulseOxClient, paths: list[str]):
     store = client.store("owner", "repo")
-    return store.run(lambda tip: read_history(store, tip, paths))
+    return store.run(lambda tip: read_history(store.git, tip, paths))
 
 
 def import_commits(bare: Path, commits: list[tuple[datetime, dict[str, str | None], bool]]
@@ -76,23 +76,23 @@ def test_cache_reads_only_new_commits_and_matches_a_cold_read(bare: Path):
     import_commits(bare, [(T0 + timedelta(minutes=n), {p: "GOOD" for p in paths}, True)
                           for n in range(3)])
     store = GitStore(f"file://{bare}")
-    first, outcome = store.run(lambda tip: cached_history(store, tip, paths))
+    first, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert outcome.mode == "cold" and outcome.commits_read == 3
-    again, outcome = store.run(lambda tip: cached_history(store, tip, paths))
+    again, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert outcome.mode == "hit" and outcome.commits_read == 0 and again == first
     import_commits(bare, [(T0 + timedelta(minutes=10), {"p1.md": "BAD"}, True),
                           (T0 + timedelta(minutes=11), {"p2.md": "BAD"}, False)])
-    warm, outcome = store.run(lambda tip: cached_history(store, tip, paths))
+    warm, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert outcome.mode == "incremental" and outcome.commits_read == 2
-    assert warm == store.run(lambda tip: read_history(store, tip, paths))
+    assert warm == store.run(lambda tip: read_history(store.git, tip, paths))
     assert [r.report for r in warm["p1.md"]] == ["BAD", "GOOD", "GOOD", "GOOD"]
     assert warm["p2.md"][0].note == "n1" and warm["p2.md"][0].report == "BAD"  # from the blob
     # a narrower question is answered from the cache, a wider one widens it
-    one, outcome = store.run(lambda tip: cached_history(store, tip, ["p1.md"]))
+    one, outcome = store.run(lambda tip: store.history_cache.read(tip, ["p1.md"]))
     assert outcome.mode == "hit" and one == {"p1.md": warm["p1.md"]}
-    wider, outcome = store.run(lambda tip: cached_history(store, tip, ["p1.md", "new.md"]))
+    wider, outcome = store.run(lambda tip: store.history_cache.read(tip, ["p1.md", "new.md"]))
     assert wider["new.md"] == [] and outcome.commits_read == 5
-    _, outcome = store.run(lambda tip: cached_history(store, tip, paths))
+    _, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert outcome.mode == "hit"
 
 
@@ -103,16 +103,16 @@ def test_rewritten_branch_invalidates_the_cache(bare: Path):
     import_commits(bare, [(T0 + timedelta(minutes=n), {"a.md": "BAD"}, True)
                           for n in range(1, 4)])
     store = GitStore(f"file://{bare}")
-    before, _ = store.run(lambda tip: cached_history(store, tip, paths))
+    before, _ = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert [r.report for r in before["a.md"]] == ["BAD", "BAD", "BAD", "GOOD"]
     # force-push a different history on top of the first commit
     commit_files(bare, {"b.md": render("b.md", "x", "BAD", T0, "rewritten")},
                  date="2026-05-01T13:00:00Z", force_parent=base)
-    after, outcome = store.run(lambda tip: cached_history(store, tip, paths))
+    after, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert outcome.mode == "rewritten"
     assert [r.report for r in after["a.md"]] == ["GOOD"]
     assert [(r.report, r.note) for r in after["b.md"]] == [("BAD", "rewritten"), ("GOOD", "n0")]
-    assert after == store.run(lambda tip: read_history(store, tip, paths))
+    assert after == store.run(lambda tip: read_history(store.git, tip, paths))
     cache = json.loads(next(store.path.glob("pulseox-history-*.json")).read_text())
     assert cache["tip"] == git("rev-parse", "main", cwd=bare).strip()
 
@@ -123,7 +123,7 @@ def test_odd_messages_and_a_damaged_cache_are_read_safely(bare: Path):
                  date="2026-05-01T12:00:00Z")
     import_commits(bare, [(T0 + timedelta(minutes=1), {"a.md": "GOOD"}, True)])
     store = GitStore(f"file://{bare}")
-    history, _ = store.run(lambda tip: cached_history(store, tip, ["a.md"]))
+    history, _ = store.run(lambda tip: store.history_cache.read(tip, ["a.md"]))
     assert [(r.report, r.note) for r in history["a.md"]] == [("GOOD", "n0"), ("BAD", "odd")]
     assert (history["a.md"][1].commit, history["a.md"][1].time) == (
         git("rev-parse", "main~1", cwd=bare).strip(), T0)
@@ -132,10 +132,10 @@ def test_odd_messages_and_a_damaged_cache_are_read_safely(bare: Path):
     for damage in ({"tip": "--output=/tmp/x"}, {"commits": [["x"]]}, {"paths": [[1]]},
                    {"commits": [[data["tip"], "soon", []]]}):
         cache.write_text(json.dumps({**data, **damage}))
-        again, outcome = store.run(lambda tip: cached_history(store, tip, ["a.md"]))
+        again, outcome = store.run(lambda tip: store.history_cache.read(tip, ["a.md"]))
         assert outcome.mode == "cold" and again == history
     cache.write_text("{not json")
-    assert store.run(lambda tip: cached_history(store, tip, ["a.md"]))[0] == history
+    assert store.run(lambda tip: store.history_cache.read(tip, ["a.md"]))[0] == history
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_one_git_log_and_one_cat_file_read_the_whole_history(bare: Path, git_cal
     store = GitStore(f"file://{bare}")
     store.run(lambda tip: None)  # clone first; count only the history read
     git_calls()
-    history, _ = store.run(lambda tip: cached_history(store, tip, paths))
+    history, _ = store.run(lambda tip: store.history_cache.read(tip, paths))
     calls = git_calls()
     assert calls.count("log") == 1 and calls.count("cat-file") == 1
     assert len(calls) <= 5, calls  # fetch, rev-parse, log, cat-file: none per page or commit
@@ -191,7 +191,7 @@ def test_history_on_a_blobless_clone_fetches_no_old_blobs(http, http_repo):
     store = GitStore(http.url(owner, repo), blobless=True)
     store.run(lambda tip: None)
     http.requests.clear()
-    history, _ = store.run(lambda tip: cached_history(store, tip, ["a.md", "b.md"]))
+    history, _ = store.run(lambda tip: store.history_cache.read(tip, ["a.md", "b.md"]))
     assert [r.report for r in history["b.md"]] == ["BAD"] * 5
     fetches = [r for r in http.requests if r[0] == "POST"]
     assert len(fetches) <= 1  # the refresh's own fetch of the tip, and no blob fetch
@@ -201,7 +201,7 @@ def test_history_on_a_blobless_clone_fetches_no_old_blobs(http, http_repo):
     import_commits(path, [(T0 + timedelta(hours=1), {"a.md": "BAD", "b.md": "GOOD"}, False)])
     store.run(lambda tip: None)  # fetch the new commit first, to count what reading costs
     http.requests.clear()
-    history, _ = store.run(lambda tip: cached_history(store, tip, ["a.md", "b.md"]))
+    history, _ = store.run(lambda tip: store.history_cache.read(tip, ["a.md", "b.md"]))
     assert history["a.md"][0].report == "BAD" and history["b.md"][0].report == "GOOD"
     posts = [r for r in http.requests if r[0] == "POST"]
     assert len(posts) == 2  # the refresh's ref check, and ONE fetch of the blobs it needs

@@ -11,9 +11,8 @@ import pytest
 
 from fixtures.repos import commit_files, git, show
 from fixtures.webhook import WebhookSink
-from pulseox_git import notify
 from pulseox_git.client import PulseOxClient
-from pulseox_git.dashboard import PulseOxDashboard
+from pulseox_git.dashboard import PulseOxDashboard, notify
 from pulseox_git.specs import PulseOxSpec
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

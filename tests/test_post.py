@@ -9,8 +9,9 @@ import pytest
 
 from fixtures.repos import commit_files, git, log, refs, show
 from pulseox_git.client import PulseOxClient
-from pulseox_git.gitstore import Change, GitStore
 from pulseox_git.page import parse, parse_trailers
+from pulseox_git.store.base import Change
+from pulseox_git.store.git import GitStore
 
 FIXED = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 

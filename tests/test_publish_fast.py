@@ -10,20 +10,20 @@ import pytest
 
 from fixtures.repos import commit_files, git, log, make_bare, show
 from pulseox_git.client import PulseOxClient
-from pulseox_git.gitstore import GitStore
+from pulseox_git.store.git.command import Git
 
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The git commands GitStore runs through its `git` primitive."""
+    """The git commands GitStore runs through its `git` primitive (`Git`)."""
     seen: list[str] = []
-    original = GitStore.git
+    original = Git.__call__
 
     def spy(self, *args, **kwargs):
         seen.append(args[0])
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(GitStore, "git", spy)
+    monkeypatch.setattr(Git, "__call__", spy)
     return seen
 
 
@@ -33,7 +33,7 @@ def test_a_post_on_a_current_cache_runs_no_fetch(remote: Path, calls: list[str])
     assert "fetch" in calls
     calls.clear()
     result = client.post("owner", "repo", "jobs/a.md", "second")
-    assert calls == ["push"]  # fast-import runs on its own (pulseox_git.fastimport)
+    assert calls == ["push"]  # fast-import runs on its own (pulseox_git.store.git.fastimport)
     assert result.attempts == 1 and result.changed == ("jobs/a.md",)
     assert "second" in show(remote, "jobs/a.md")
 

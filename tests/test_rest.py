@@ -12,11 +12,11 @@ import pytest
 from fixtures.github_api import GitHubApiServer
 from fixtures.repos import commit_files, git, log, refs, show
 from pulseox_git.client import PulseOxClient
-from pulseox_git.errors import AuthError, RemoteError
-from pulseox_git.gitstore import Change, GitStore
+from pulseox_git.errors import AuthError, RateLimitError, RemoteError, UnreachableApiError
 from pulseox_git.page import parse, parse_trailers
-from pulseox_git.rest import ApiStore
-from pulseox_git.rest_http import RateLimitError, UnreachableApiError
+from pulseox_git.store.api import ApiStore
+from pulseox_git.store.base import Change
+from pulseox_git.store.git import GitStore
 
 FIXED = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 TOKEN = "canary-api-5d1e9b7c"

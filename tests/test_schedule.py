@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pulseox_git.errors import BadInputError
-from pulseox_git.schedule import (
+from pulseox_git.dashboard.schedule import (
     deadline,
     format_duration,
     is_late,
@@ -19,6 +18,7 @@ from pulseox_git.schedule import (
     parse_grace,
     parse_schedule,
 )
+from pulseox_git.errors import BadInputError
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)

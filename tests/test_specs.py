@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from pulseox_git.dashboard.specs import PulseOxSpec, Settings, dumps, loads
 from pulseox_git.errors import BadInputError
-from pulseox_git.specs import PulseOxSpec, Settings, dumps, loads
 
 
 def test_a_spec_as_in_the_original():

@@ -14,10 +14,11 @@ import pytest
 from fixtures.repos import git, make_bare, show
 from pulseox_git.client import PulseOxClient
 from pulseox_git.dashboard import PulseOxDashboard
-from pulseox_git.history import Report
+from pulseox_git.dashboard.badges import badges
+from pulseox_git.dashboard.statuspage import Row, badge_path, render_index
+from pulseox_git.dashboard.trends import trend
 from pulseox_git.specs import PulseOxSpec
-from pulseox_git.statuspage import Row, badge_path, badges, render_index
-from pulseox_git.trends import trend
+from pulseox_git.store.base import Report
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 SVG = "{http://www.w3.org/2000/svg}"

@@ -15,10 +15,10 @@ from fixtures.github_api import GitHubApiServer
 from fixtures.repos import commit_files, git, log, make_bare, refs, show
 from pulseox_git.client import PulseOxClient
 from pulseox_git.errors import AuthError
-from pulseox_git.gitstore import GitStore
 from pulseox_git.page import parse
-from pulseox_git.rest import ApiStore
-from pulseox_git.transport import AutoStore, open_store
+from pulseox_git.store.api import ApiStore
+from pulseox_git.store.git import GitStore
+from pulseox_git.store.select import AutoStore, open_store
 
 FIXED = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 TOKEN = "canary-api-5d1e9b7c"
@@ -80,7 +80,6 @@ def test_auto_never_falls_back_to_another_host_than_the_remote(tmp_path):
     assert isinstance(open_store("o", "r"), AutoStore)  # github.com -> api.github.com
     assert isinstance(open_store("o", "r", remote=url, api_url="http://127.0.0.1:1"), AutoStore)
     assert isinstance(open_store("o", "r", transport="api"), ApiStore)
-    assert open_store("o", "r").git.__func__ is GitStore.git  # store.git(...) is git's
 
 
 def test_auto_falls_back_when_git_is_not_on_path(api, tmp_path):

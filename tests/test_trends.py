@@ -11,11 +11,11 @@ import pytest
 
 from fixtures.repos import commit_files, git
 from pulseox_git.client import PulseOxClient
+from pulseox_git.dashboard.trends import TrendSettings, note, trend
 from pulseox_git.errors import BadInputError
-from pulseox_git.gitstore import GitStore
-from pulseox_git.history import Report, cached_history
 from pulseox_git.page import render
-from pulseox_git.trends import TrendSettings, note, trend
+from pulseox_git.store.base import Report
+from pulseox_git.store.git import GitStore
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 TEN = timedelta(minutes=10)
@@ -137,7 +137,7 @@ def test_known_answers_from_a_real_history(bare: Path):
     now = T0 + timedelta(minutes=95)
 
     def figures():
-        history, outcome = store.run(lambda tip: cached_history(store, tip, paths))
+        history, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
         return {p: trend(history[p], TEN, now) for p in paths}, outcome
 
     got, _ = figures()

@@ -1,4 +1,4 @@
-"""A static status page (`index.html`) and shields-style SVG badges. Pure; no I/O.
+"""A static status page (`index.html`). Pure; no I/O.
 
 One self-contained HTML file: inline CSS and SVG, no JavaScript, no external
 assets, so it works from disk, from GitHub Pages and on a phone. Every status
@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from html import escape
 
-from pulseox_git.history import Report
-from pulseox_git.status import STATUSES
-from pulseox_git.trends import Trend, note, short_time
+from pulseox_git.dashboard.rules import STATUSES, Entry
+from pulseox_git.dashboard.summary import Links
+from pulseox_git.dashboard.trends import Trend, note, short_time
+from pulseox_git.store.base import Report
 
 SYMBOL = {"OK": "✔", "ERROR": "✖", "MISSING": "?"}
-COLOUR = {"OK": "#2e7d32", "ERROR": "#c62828", "MISSING": "#8d6e00"}  # WCAG AA on white
-BADGE_COLOUR = {"OK": "#2e7d32", "ERROR": "#c62828", "MISSING": "#9e7700"}
 STRIP = 40  # reports shown in a row's strip
 
 
@@ -123,37 +122,6 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime,
 """
 
 
-# -- badges ------------------------------------------------------------------
-
-
-def _text_width(text: str) -> int:
-    """About how wide Verdana 11px draws `text`; shields uses the same guess."""
-    wide = sum(c.isupper() or c in "mwMW%" for c in text)
-    return int(len(text) * 6.2 + wide * 1.4) + 10
-
-
-def badge_svg(label: str, value: str, colour: str) -> str:
-    """A flat shields-style badge: grey label, coloured value, readable text."""
-    left, right = _text_width(label), _text_width(value)
-    total = left + right
-    label_e, value_e = escape(label), escape(value)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" '
-        f'aria-label="{label_e}: {value_e}"><title>{label_e}: {value_e}</title>'
-        f'<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" '
-        f'stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>'
-        f'<clipPath id="r"><rect width="{total}" height="20" rx="3" fill="#fff"/></clipPath>'
-        f'<g clip-path="url(#r)"><rect width="{left}" height="20" fill="#555"/>'
-        f'<rect x="{left}" width="{right}" height="20" fill="{colour}"/>'
-        f'<rect width="{total}" height="20" fill="url(#s)"/></g>'
-        f'<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,'
-        f'sans-serif" font-size="11">'
-        f'<text x="{left / 2}" y="15" fill="#010101" fill-opacity=".3">{label_e}</text>'
-        f'<text x="{left / 2}" y="14">{label_e}</text>'
-        f'<text x="{left + right / 2}" y="15" fill="#010101" fill-opacity=".3">{value_e}</text>'
-        f'<text x="{left + right / 2}" y="14">{value_e}</text></g></svg>\n')
-
-
 def badge_path(owner: str, repo: str, path: str, own: tuple[str, str]) -> str:
     """Where a spec's badge goes: the page path mirrored under `badges/`, Unicode
     kept. `jobs/backup.md` -> `badges/jobs/backup.md.svg`; a page of another
@@ -168,51 +136,16 @@ def badge_path(owner: str, repo: str, path: str, own: tuple[str, str]) -> str:
     return f"badges/{path}.svg"
 
 
-def badges(rows: Sequence[Row], label: str = "status") -> dict[str, str]:
-    """{path: svg}: one per spec (`badge_path`) and `badges/status.svg` for them all.
-
-    A page's badge is left out when another page's badge lives in a folder of
-    the same name (pages `x` and `x.svg/y` both want `badges/x.svg`); the
-    overall badge and the status page still show it.
-    """
-    files = {}
-    for row in rows:
-        value = f"{SYMBOL[row.status]} {row.status}"
-        path = row.badge or badge_path("", "", row.name, ("", ""))
-        files[path] = badge_svg(row.name, value, BADGE_COLOUR[row.status])
-    folders = {path[:i] for path in files for i, c in enumerate(path) if c == "/"}
-    files = {path: svg for path, svg in files.items() if path not in folders}
-    worst = overall(rows)
-    tally = counts(rows)
-    if worst == "OK":
-        value = f"{SYMBOL['OK']} all {tally['OK']} OK" if rows else "no specs"
-    else:
-        value = " ".join(f"{SYMBOL[s]} {tally[s]} {s}" for s in STATUSES[:2] if tally[s])
-    files["badges/status.svg"] = badge_svg(label, value, BADGE_COLOUR[worst])
-    return files
-
 
 # -- from a dashboard refresh ------------------------------------------------
 
 
-def rows_for(board, entries) -> list[Row]:
+def rows_for(entries: Sequence[Entry], links: Links) -> list[Row]:
     """The dashboard's entries as rows, ERROR first, then MISSING, then OK."""
-
     rows = []
     for entry in sorted(entries, key=lambda e: STATUSES.index(e.status)):
-        name, link = board.target(entry.spec)
+        name, link = links.target(entry.spec)
         spec = entry.spec
-        rows.append(Row(name, link, entry.status, entry.note, entry.updated,
-                        getattr(entry, "trend", None), entry.history,
-                        badge_path(spec.owner, spec.repo, spec.path, board.own)))
+        rows.append(Row(name, link, entry.status, entry.note, entry.updated, entry.trend,
+                        entry.history, badge_path(spec.owner, spec.repo, spec.path, links.own)))
     return rows
-
-
-def status_files(board, summary) -> dict[str, bytes]:
-    """`index.html` and `badges/*.svg` for one refresh, committed with the summary."""
-    rows = rows_for(board, summary.entries)
-    zone = board.settings.zone
-    page = render_index(rows, f"{board.owner}/{board.repo} status", summary.generated, zone)
-    files = {"index.html": page.encode()}
-    files.update((path, svg.encode()) for path, svg in badges(rows).items())
-    return files

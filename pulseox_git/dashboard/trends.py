@@ -1,6 +1,6 @@
 """Trend figures from a page's whole history: uptime, streaks, intervals, flapping.
 
-Pure: the reports (newest first, as `history.read_history` gives them), the
+Pure: the reports (newest first, as `Store.history` gives them), the
 page's schedule and `now` go in, numbers come out. A window covers the last
 `days` days, or the last `reports` reports when those reach further back, so a
 job that posts every minute is judged on its week and a daily job on its last
@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import pairwise
 from statistics import median
+from typing import Any
 
+from pulseox_git.dashboard.schedule import deadline, format_duration
 from pulseox_git.errors import BadInputError
-from pulseox_git.history import Report
+from pulseox_git.store.base import Report
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class TrendSettings:
     flapping: int = 3  # more report changes than this in the window is flapping
 
     @classmethod
-    def from_toml(cls, table: Mapping | None) -> TrendSettings:
+    def from_toml(cls, table: object) -> TrendSettings:
         """Settings from a parsed `[trends]` table; bad values name themselves."""
         if table is not None and not isinstance(table, Mapping):
             raise BadInputError(f"bad [trends] {table!r}: use a table with days, reports "
@@ -72,7 +74,7 @@ class Trend:
     flapping: bool
     schedule: str | None  # how the schedule reads, for the note
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         def stamp(moment: datetime | None) -> str | None:
             return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
@@ -130,8 +132,6 @@ def _late(reports: Sequence[Report], count: int, schedule: timedelta | str | Non
     """Posts among the newest `count` that came after the deadline the post before set."""
     if schedule is None:
         return 0
-    from pulseox_git.schedule import deadline
-
     return sum(reports[i].time > deadline(schedule, reports[i + 1].time, grace, zone)
                for i in range(min(count, len(reports) - 1)))
 
@@ -144,15 +144,13 @@ def _describe(schedule: timedelta | str | None) -> str | None:
 
 def short(seconds: float) -> str:
     """A duration to two units at most: 598s -> 10m, 5400s -> 1h30m."""
-    from pulseox_git.schedule import format_duration
-
     step = 1 if seconds < 120 else 60 if seconds < 7200 else 3600 if seconds < 172800 else 86400
     return format_duration(timedelta(seconds=round(seconds / step) * step))
 
 
 def short_time(moment: datetime, zone: tzinfo = UTC) -> str:
     """`2026-05-01 10:00 UTC`, in the dashboard's zone, to the minute (trend notes,
-    the status page); summary entries use `status.format_when`, to the second."""
+    the status page); summary entries use `rules.format_when`, to the second."""
     local = moment.astimezone(zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or zone}"
 

@@ -1,60 +1,61 @@
 """GitHub's REST API as a store: the fallback where no clone is possible.
 
-`ApiStore` has the interface the client and the dashboard use on `GitStore`
-(`url`, `run`, `read_files`, `history`, `confine`, `publish`), so they never
-ask which one they hold. Reads use the tree of the tip, the blobs they need,
-and commits by path. A single changed file is one Contents API `PUT` guarded by
-the file's blob sha; several files are ONE commit through the Git Data API
-(a tree on the base tree, a commit, a non-forced ref update). Either way a
-race is answered by re-reading the tip and building the change again.
+`ApiStore` implements `store.base.Store`, as `GitStore` does, so the client
+and the dashboard never ask which one they hold. Reads use the tree of the
+tip, the blobs they need, and commits by path. A single changed file is one
+Contents API `PUT` guarded by the file's blob sha; several files are ONE
+commit through the Git Data API (a tree on the base tree, a commit, a
+non-forced ref update). Either way a race is answered by re-reading the tip
+and building the change again.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from pulseox_git.errors import PushConflictError, RemoteError
-from pulseox_git.fastimport import COMMITTER
-from pulseox_git.gitcmd import env_number
-from pulseox_git.gitstore import FIRST_DELAY, Change, GitStore, Published, pause
-from pulseox_git.page import format_time, parse, parse_trailers
-from pulseox_git.remote import check_branch
-from pulseox_git.rest_http import GitHubApi
+from pulseox_git import settings
+from pulseox_git.errors import BadInputError, PushConflictError, RemoteError
+from pulseox_git.page import parse, parse_trailers
+from pulseox_git.store.api.github import GitHubApi, Response
+from pulseox_git.store.api.objects import TreeEntry, identity, planned_commit
+from pulseox_git.store.base import (
+    Backoff,
+    Change,
+    History,
+    MakeChange,
+    Published,
+    Report,
+    confine,
+    path_prefixes,
+)
+from pulseox_git.store.names import check_branch, check_name
 
 log = logging.getLogger("pulseox_git")
 T = TypeVar("T")
-TREE = "040000"
-Entry = tuple[str, str, str]  # mode, type, sha
 
 
 class ApiStore:
     """One branch of one GitHub repository, read and written through the REST API."""
 
-    confine = GitStore.confine  # the same rules (no writing onto or through folders or
-    # symlinks), applied to the entries this store reads from the API
-
     def __init__(self, owner: str, repo: str, branch: str = "main", token: str | None = None,
                  api_url: str | None = None, push_attempts: int | None = None,
                  timeout: float | None = None, max_wait: float | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        from pulseox_git.remote import remote_url
-
-        remote_url(owner, repo, "{owner}/{repo}")  # the same checks of owner and repo
+        check_name("owner", owner)
+        check_name("repo", repo)
         self.branch = check_branch(branch)
         self.api = GitHubApi(api_url, owner, repo, token, timeout, max_wait, sleep)
         self.url = self.api.repo_url
-        self.push_attempts = push_attempts or int(env_number("PULSEOX_PUSH_ATTEMPTS", "30", True))
+        self.push_attempts = settings.PUSH_ATTEMPTS.get_int(push_attempts)
         self.sleep = sleep
         self.empty = False  # the repository has no commits at all (GitHub's 409)
-        self._trees: dict[str, tuple[str, dict[str, Entry]]] = {}
+        self._trees: dict[str, tuple[str, dict[str, TreeEntry]]] = {}
         self._blobs: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
@@ -68,7 +69,7 @@ class ApiStore:
         response = self.api.call("GET", ref, allow=(404, 409))
         self.empty = response.status == 409  # "Git Repository is empty."
         if response.status == 200:
-            return response.data["object"]["sha"]
+            return str(response.data["object"]["sha"])
         if response.status == 404:
             self.api.call("GET", "")  # a clear 404 when the repository itself is missing
         return None
@@ -77,7 +78,7 @@ class ApiStore:
         """Read the tip, then `work(tip)`; no lock is needed, every write is guarded."""
         return work(self.tip())
 
-    def tree(self, rev: str) -> tuple[str, dict[str, Entry]]:
+    def tree(self, rev: str) -> tuple[str, dict[str, TreeEntry]]:
         """The root tree id and every entry below it at `rev` (cached: commits never change)."""
         if rev not in self._trees:
             data = self.api.call("GET", f"/git/trees/{rev}", query={"recursive": "1"}).data
@@ -87,8 +88,8 @@ class ApiStore:
             self._trees[rev] = (data["sha"], entries)
         return self._trees[rev]
 
-    def _walk(self, sha: str, prefix: str) -> dict[str, Entry]:
-        entries: dict[str, Entry] = {}
+    def _walk(self, sha: str, prefix: str) -> dict[str, TreeEntry]:
+        entries: dict[str, TreeEntry] = {}
         for e in self.api.call("GET", f"/git/trees/{sha}").data["tree"]:
             path = prefix + e["path"]
             entries[path] = (e["mode"], e["type"], e["sha"])
@@ -117,14 +118,10 @@ class ApiStore:
         return {p: self.blob(found[p][2]) for p in paths
                 if p in found and found[p][0].startswith("100")}
 
-    def history(self, tip: str | None, paths: Sequence[str], cache: bool = True
-                ) -> dict[str, list]:
+    def history(self, tip: str | None, paths: Sequence[str]) -> History:
         """Every report of each path reachable from `tip`, newest first: the commits by
-        path, reports from their trailers, else from the page's footer at that commit.
-        (`cache` is accepted for `GitStore`'s signature; nothing is cached on disk.)"""
-        from pulseox_git.history import Report
-
-        history: dict[str, list[Report]] = {path: [] for path in paths}
+        path, reports from their trailers, else from the page's footer at that commit."""
+        history: History = {path: [] for path in paths}
         if tip is None:
             return history
         for path in history:
@@ -145,6 +142,14 @@ class ApiStore:
                                             footer.problem))
         return history
 
+    def commit_at(self, tip: str | None, point: datetime | str) -> tuple[str | None, datetime]:
+        """Reading as of a past commit or time needs the history walk of a clone."""
+        raise BadInputError("--as-of reads the git history: use the git transport")
+
+    def confine(self, tip: str | None, paths: Sequence[str]) -> set[str]:
+        """`store.base.confine` on the entries at `tip`: the paths that exist."""
+        return confine(self.entries(tip, path_prefixes(paths)), paths)
+
     def _content_at(self, commit: str, path: str) -> bytes | None:
         response = self.api.call("GET", f"/contents/{quote(path)}", query={"ref": commit},
                                  allow=(404,))
@@ -157,11 +162,10 @@ class ApiStore:
 
     # -- writing -------------------------------------------------------------
 
-    def publish(self, make_change: Callable[[Any, str | None], Change],
-                dry_run: bool = False) -> Published:
+    def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
         """Read the tip, build the change on it, write it without force; on a race do it
         all again. `make_change(store, tip)` is called once per attempt."""
-        delay = FIRST_DELAY
+        backoff = Backoff(self.sleep)
         for attempt in range(1, self.push_attempts + 1):
             tip = self.tip()
             change = make_change(self, tip)
@@ -179,7 +183,7 @@ class ApiStore:
                 sha, parent = done
                 return Published.of(sha, parent, change, existing, attempt, False)
             log.info("the branch moved while we wrote; retrying (attempt %d)", attempt + 1)
-            delay = pause(delay, self.sleep)
+            backoff.wait()
         raise PushConflictError(f"gave up writing to {self.url} after {self.push_attempts} "
                                 "attempts: others kept writing first; nothing was lost remotely, "
                                 "run the command again")
@@ -194,10 +198,12 @@ class ApiStore:
             "author": identity(change.when), "committer": identity(change.when),
         }
         if path in existing:
+            assert tip is not None  # a path exists only on a tip
             body["sha"] = self.tree(tip)[1][path][2]
         response = self.api.call("PUT", f"/contents/{quote(path)}", body, allow=(409, 422))
         if response.status in (409, 422):
-            return self._lost_race(tip, response, f"write {path!r}")
+            self._check_lost_race(tip, response, f"write {path!r}")
+            return None
         commit = response.data["commit"]
         parents = commit.get("parents") or [{}]
         return commit["sha"], parents[0].get("sha")
@@ -237,10 +243,11 @@ class ApiStore:
             response = self.api.call("POST", "/git/refs", {
                 "ref": f"refs/heads/{self.branch}", "sha": commit}, allow=(422,))
         if response.status == 422:
-            return self._lost_race(tip, response, f"move {self.branch} to {commit[:12]}")
+            self._check_lost_race(tip, response, f"move {self.branch} to {commit[:12]}")
+            return None
         return commit, tip
 
-    def _lost_race(self, tip: str | None, response: Any, what: str) -> None:
+    def _check_lost_race(self, tip: str | None, response: Response, what: str) -> None:
         """A 409/422 is a lost race when the branch moved (the caller retries);
         otherwise GitHub refused the write (a protected branch, a rule): say so."""
         if self.tip() != tip:
@@ -249,51 +256,3 @@ class ApiStore:
         raise RemoteError(f"the GitHub API refused to {what} on {self.url} "
                           f"({response.status} {said.splitlines()[0] if said else ''}); "
                           "nothing was written")
-
-
-def identity(when: datetime) -> dict[str, str]:
-    """Author and committer as `GitStore` writes them, with the change's time."""
-    return {"name": os.environ.get("GIT_COMMITTER_NAME", COMMITTER[0]),
-            "email": os.environ.get("GIT_COMMITTER_EMAIL", COMMITTER[1]),
-            "date": format_time(when)}
-
-
-def object_id(kind: str, body: bytes) -> str:
-    return hashlib.sha1(f"{kind} {len(body)}\0".encode() + body).hexdigest()
-
-
-def planned_commit(change: Change, tip: str | None,
-                   tree: tuple[str, dict[str, Entry]]) -> str:
-    """The id of the commit `change` makes on `tip`, computed here without writing
-    anything: what a dry run shows (and what git itself would compute)."""
-    _root, entries = tree
-    folders: dict[str, dict[str, tuple[str, str]]] = {"": {}}
-    for path in change.files:
-        parts = path.split("/")
-        for depth in range(1, len(parts)):
-            folders.setdefault("/".join(parts[:depth]), {})
-    for path, (mode, _type, sha) in entries.items():
-        parent, _, name = path.rpartition("/")
-        if parent in folders:
-            folders[parent][name] = (mode, sha)
-    for path, data in change.files.items():
-        parent, _, name = path.rpartition("/")
-        folders[parent][name] = ("100644", object_id("blob", data))
-    for folder in sorted(folders, key=lambda f: -f.count("/") - bool(f)):
-        listing = folders[folder]
-        body = b"".join(
-            f"{mode.lstrip('0')} {name}\0".encode() + bytes.fromhex(sha)
-            for name, (mode, sha) in sorted(
-                listing.items(), key=lambda item: item[0] + ("/" if item[1][0] == TREE else "")))
-        sha = object_id("tree", body)
-        if folder:
-            parent, _, name = folder.rpartition("/")
-            folders[parent][name] = (TREE, sha)
-    who = identity(change.when)
-    stamp = f"{who['name']} <{who['email']}> {int(change.when.timestamp())} +0000"
-    lines = [f"tree {sha}"] + ([f"parent {tip}"] if tip else [])
-    lines += [f"author {stamp}", f"committer {stamp}", "", ""]
-    return object_id("commit", "\n".join(lines).encode() + change.message.encode())
-
-
-__all__ = ["ApiStore", "identity", "planned_commit"]

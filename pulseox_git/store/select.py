@@ -12,11 +12,19 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-from pulseox_git.errors import BadInputError
+from pulseox_git import settings
+from pulseox_git.errors import BadInputError, GitMissingError, UnreachableError
+from pulseox_git.store.base import Change, History, MakeChange, Published, Store
+from pulseox_git.store.git import GitStore
+from pulseox_git.store.git.remote import remote_url
+
+if TYPE_CHECKING:
+    from pulseox_git.store.api import ApiStore
 
 log = logging.getLogger("pulseox_git")
 T = TypeVar("T")
@@ -30,19 +38,19 @@ def check_transport(transport: str) -> str:
 
 
 def open_store(owner: str, repo: str, *, transport: str = "auto", remote: str | None = None,
-               branch: str = "main", token: str | None = None, cache_dir: Any = None,
-               api_url: str | None = None) -> Any:
+               branch: str = "main", token: str | None = None,
+               cache_dir: str | os.PathLike[str] | None = None,
+               api_url: str | None = None) -> Store:
     """A `GitStore`, an `ApiStore`, or (auto) git that may fall back to the API."""
-    from pulseox_git.gitstore import GitStore
-    from pulseox_git.remote import remote_url
 
-    def api_store() -> Any:
-        from pulseox_git.rest import ApiStore
+    def api_store() -> ApiStore:
+        # imported only when used: urllib, http and ssl cost a git-only run ~30 ms
+        from pulseox_git.store.api import ApiStore
 
         return ApiStore(owner, repo, branch, token, api_url)
 
     if check_transport(transport) == "api":
-        configured = remote or os.environ.get("PULSEOX_GIT_REMOTE")
+        configured = remote or settings.remote_template()
         if configured and not _api_is_the_same_place(remote_url(owner, repo, remote), None):
             log.warning("warning: --transport api does not use the git remote %s; it talks "
                         "to the GitHub API for %s/%s", configured, owner, repo)
@@ -56,7 +64,7 @@ def open_store(owner: str, repo: str, *, transport: str = "auto", remote: str | 
 def _api_is_the_same_place(git_url: str, api_url: str | None) -> bool:
     """Fall back only to an API that was asked for, or to api.github.com for a
     github.com remote: never quietly write to another host than the remote."""
-    if api_url or os.environ.get("PULSEOX_API_URL"):
+    if api_url or settings.api_url():
         return True
     return urlsplit(git_url).hostname in ("github.com", "www.github.com")
 
@@ -64,59 +72,68 @@ def _api_is_the_same_place(git_url: str, api_url: str | None) -> bool:
 class AutoStore:
     """git first; the API when the first clone or fetch fails for a transport reason.
 
-    Everything else is delegated to whichever store was chosen (git until then).
+    Everything is done by whichever store was chosen (git until then).
     """
 
-    def __init__(self, git: Any, make_api: Callable[[], Any]) -> None:
-        # not `self.git`: callers use `store.git(...)`, GitStore's method, through us
+    def __init__(self, git: GitStore, make_api: Callable[[], ApiStore]) -> None:
         self.git_store = git
         self._make_api = make_api
-        self.chosen: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("chosen", "git_store", "_make_api"):
-            raise AttributeError(name)  # not set yet (copy, pickle): never recurse
-        return getattr(self.chosen or self.git_store, name)
+        self.chosen: GitStore | ApiStore | None = None
 
     def __repr__(self) -> str:
-        return f"AutoStore({self.chosen or self.git_store!r})"
+        return f"AutoStore({self.current!r})"
+
+    @property
+    def current(self) -> GitStore | ApiStore:
+        return self.chosen or self.git_store
 
     @property
     def url(self) -> str:
-        return (self.chosen or self.git_store).url
+        return self.current.url
 
-    def run(self, work: Callable[[Any], T]) -> T:
+    @property
+    def branch(self) -> str:
+        return self.current.branch
+
+    def read_files(self, rev: str | None, paths: Sequence[str]) -> dict[str, bytes]:
+        return self.current.read_files(rev, paths)
+
+    def history(self, tip: str | None, paths: Sequence[str]) -> History:
+        return self.current.history(tip, paths)
+
+    def commit_at(self, tip: str | None, point: datetime | str) -> tuple[str | None, datetime]:
+        return self.current.commit_at(tip, point)
+
+    def run(self, work: Callable[[str | None], T]) -> T:
         if self.chosen is not None:
             return self.chosen.run(work)
 
-        def first(tip: Any) -> T:
+        def first(tip: str | None) -> T:
             self.chosen = self.git_store  # git fetched: from here on, errors are git's to report
             return work(tip)
 
         return self._try_git(lambda: self.git_store.run(first), lambda api: api.run(work))
 
-    def publish(self, make_change: Callable[[Any, Any], Any], dry_run: bool = False) -> Any:
+    def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
         if self.chosen is not None:
             return self.chosen.publish(make_change, dry_run)
 
-        def first(store: Any, tip: Any) -> Any:
+        def first(store: Store, tip: str | None) -> Change:
             # a post's first attempt may build on the cached tip before git reached
             # the remote (GitStore.publish): only a fetch or push that got an answer
             # makes git the chosen store
-            if getattr(self.git_store, "reached", True):
+            if self.git_store.reached:
                 self.chosen = self.git_store
             return make_change(store, tip)
 
-        def with_git() -> Any:
+        def with_git() -> Published:
             done = self.git_store.publish(first, dry_run)
             self.chosen = self.git_store
             return done
 
         return self._try_git(with_git, lambda api: api.publish(make_change, dry_run))
 
-    def _try_git(self, with_git: Callable[[], T], with_api: Callable[[Any], T]) -> T:
-        from pulseox_git.gitcmd import GitMissingError, UnreachableError
-
+    def _try_git(self, with_git: Callable[[], T], with_api: Callable[[ApiStore], T]) -> T:
         try:
             if shutil.which("git") is None:  # say so plainly, before any git process fails
                 raise GitMissingError("git is not installed or not on PATH")
@@ -124,7 +141,7 @@ class AutoStore:
         except UnreachableError as err:  # includes GitMissingError
             if self.chosen is not None:
                 raise
-            self.chosen = self._make_api()
+            api = self.chosen = self._make_api()
             log.warning("warning: falling back to the GitHub API at %s: %s",
-                        self.chosen.api.api_url, err)
-            return with_api(self.chosen)
+                        api.api.api_url, err)
+            return with_api(api)

@@ -12,50 +12,46 @@ import email.utils
 import http.client
 import json
 import logging
-import os
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from email.message import Message
+from typing import IO, Any
 from urllib.parse import urlencode, urlsplit
 
-from pulseox_git import __version__, auth
-from pulseox_git.errors import AuthError, BadInputError, RemoteError
-from pulseox_git.gitcmd import env_number
+from pulseox_git import __version__, settings
+from pulseox_git.errors import (
+    AuthError,
+    BadInputError,
+    RateLimitError,
+    RemoteError,
+    UnreachableApiError,
+)
+from pulseox_git.store import auth
 
 log = logging.getLogger("pulseox_git")
 
 DEFAULT_API_URL = "https://api.github.com"
-TIMEOUT = 30.0  # seconds per request; PULSEOX_API_TIMEOUT
-MAX_WAIT = 60.0  # seconds a request may spend waiting out rate limits; PULSEOX_API_MAX_WAIT
 SERVER_ATTEMPTS = 3  # tries for a request that meets a 5xx (never for PUT, which is not idempotent)
 RETRYABLE = frozenset({500, 502, 503, 504})
 SECONDARY_WAIT = 60.0  # what GitHub asks for a 429 that names no time
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-class UnreachableApiError(RemoteError):
-    """The API could not be reached at all."""
-
-
-class RateLimitError(RemoteError):
-    """GitHub's rate limit asked us to wait longer than we are allowed to."""
-
-
 @dataclass(frozen=True)
 class Response:
     status: int
     data: Any
-    headers: Mapping[str, str]
+    headers: Message
 
 
 def api_base(value: str | None = None) -> str:
     """The API base URL: `value`, else $PULSEOX_API_URL, else https://api.github.com."""
     if value is not None and not value.strip():
         raise BadInputError("bad API URL '': leave --api-url out for https://api.github.com")
-    url = (value or os.environ.get("PULSEOX_API_URL") or DEFAULT_API_URL).rstrip("/")
+    url = (value or settings.api_url() or DEFAULT_API_URL).rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         raise BadInputError(f"bad API URL {url!r}: use http(s)://host[/path], e.g. "
@@ -75,7 +71,9 @@ class _KeepAuthOnSameOrigin(urllib.request.HTTPRedirectHandler):
     """Follow redirects (GitHub redirects renamed repositories), keeping the token
     only when the redirect stays on the same scheme, host and port."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: http.client.HTTPMessage, newurl: str
+                         ) -> urllib.request.Request | None:
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         token = req.unredirected_hdrs.get("Authorization")
         if new is not None and token and _origin(req.full_url) == _origin(newurl):
@@ -86,7 +84,7 @@ class _KeepAuthOnSameOrigin(urllib.request.HTTPRedirectHandler):
 class GitHubApi:
     """Requests to one repository's REST endpoints: `call("GET", "/git/ref/heads/main")`."""
 
-    def __init__(self, api_url: str, owner: str, repo: str, token: str | None = None,
+    def __init__(self, api_url: str | None, owner: str, repo: str, token: str | None = None,
                  timeout: float | None = None, max_wait: float | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time) -> None:
@@ -94,9 +92,9 @@ class GitHubApi:
         self.name = f"{owner}/{repo}"
         self.repo_url = f"{self.api_url}/repos/{owner}/{repo}"
         self.token = token
-        self.timeout = timeout or env_number("PULSEOX_API_TIMEOUT", str(TIMEOUT))
-        self.max_wait = (max_wait if max_wait is not None
-                         else env_number("PULSEOX_API_MAX_WAIT", str(MAX_WAIT)))
+        self.timeout = settings.API_TIMEOUT.get(timeout)
+        # 0 is allowed here, in Python: never wait out a rate limit
+        self.max_wait = max_wait if max_wait is not None else settings.API_MAX_WAIT.get()
         self.sleep = sleep
         self.clock = clock
         self.requests = 0

@@ -8,10 +8,10 @@ registered secret is scrubbed from any text we show.
 from __future__ import annotations
 
 import base64
-import os
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from pulseox_git import settings
 from pulseox_git.errors import BadInputError
 
 TOKEN_USER = "x-access-token"
@@ -47,7 +47,7 @@ def basic_credentials(token: str) -> str:
 
 def resolve_token(token: str | None) -> Secret | None:
     """The token from the argument, else PULSEOX_TOKEN, else GITHUB_TOKEN."""
-    value = token or os.environ.get("PULSEOX_TOKEN") or os.environ.get("GITHUB_TOKEN")
+    value = token or settings.token()
     if not value:
         return None
     if not isinstance(value, str):  # never shown: it may be a secret all the same
@@ -82,22 +82,13 @@ def clean_remote_url(url: str) -> tuple[str, bool]:
     return url, False
 
 
-def _stall_seconds() -> str:
-    """$PULSEOX_GIT_STALL_SECONDS, checked: git would quietly ignore a bad value."""
-    value = os.environ.get("PULSEOX_GIT_STALL_SECONDS") or "30"
-    if not value.isdigit() or int(value) < 1:
-        raise BadInputError(f"bad PULSEOX_GIT_STALL_SECONDS {value!r}: use a whole number "
-                            "of seconds above 0")
-    return value
-
-
 def git_auth_env(token: str | None, url: str) -> dict[str, str]:
     """Environment that makes git authenticate with `token` and never prompt."""
     pairs = [
         ("http.extraHeader", ""),  # an empty value resets inherited headers
         ("credential.helper", ""),  # no helper may store or prompt for secrets
         ("http.lowSpeedLimit", "1000"),  # a stalled transfer fails instead of hanging
-        ("http.lowSpeedTime", _stall_seconds()),
+        ("http.lowSpeedTime", str(settings.GIT_STALL.get_int())),
     ]
     if token and urlsplit(url).scheme in {"http", "https"}:
         pairs.append(("http.extraHeader", f"Authorization: Basic {basic_credentials(token)}"))
@@ -105,6 +96,6 @@ def git_auth_env(token: str | None, url: str) -> dict[str, str]:
     for i, (key, value) in enumerate(pairs):
         env[f"GIT_CONFIG_KEY_{i}"] = key
         env[f"GIT_CONFIG_VALUE_{i}"] = value
-    if "GIT_SSH_COMMAND" not in os.environ:
+    if not settings.has_ssh_command():
         env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=30"
     return env

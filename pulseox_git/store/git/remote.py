@@ -1,8 +1,8 @@
-"""Which remote and branch: checked names, before any git runs.
+"""Which git URL a repository lives at: a template filled with checked names.
 
-Owner, repo and branch come from users and spec files; checking them here
-gives one clear error instead of a git message, and keeps credentials
-written into a remote URL out of the cache's config.
+The URL is checked before any git runs: transports that run commands are
+refused, and credentials written into it are dropped, so they never reach
+the cache's config.
 """
 
 from __future__ import annotations
@@ -11,24 +11,23 @@ import logging
 import os
 import re
 
-from pulseox_git import auth
+from pulseox_git import settings
 from pulseox_git.errors import BadInputError
+from pulseox_git.store import auth
+from pulseox_git.store.names import check_name
 
 log = logging.getLogger("pulseox_git")
 
 DEFAULT_URL_TEMPLATE = "https://github.com/{owner}/{repo}.git"
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-_BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 
 
 def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
     """The git URL for owner/repo: `remote` (a URL, or a template with {owner} and
     {repo}), else the template in $PULSEOX_GIT_REMOTE, else GitHub."""
-    for label, value in (("owner", owner), ("repo", repo)):
-        if not value or not _NAME.match(value) or (value.endswith(".git") and label == "owner"):
-            raise BadInputError(f"bad {label} {value!r}: use letters, digits, '.', '_' or '-'")
+    check_name("owner", owner)
+    check_name("repo", repo)
     template = remote if remote is not None else (
-        os.environ.get("PULSEOX_GIT_REMOTE") or DEFAULT_URL_TEMPLATE)
+        settings.remote_template() or DEFAULT_URL_TEMPLATE)
     if not isinstance(template, str):
         raise BadInputError(f"bad remote {template!r}: give a git URL or a template")
     if remote is None and ("{owner}" not in template or "{repo}" not in template):
@@ -45,13 +44,3 @@ def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
     if "://" not in clean and not re.match(r"^[^/]*:", clean):  # a local path, not host:path
         clean = os.path.abspath(clean)  # relative to where we were started, not to the cache
     return clean
-
-
-def check_branch(branch: str) -> str:
-    """A name `git check-ref-format --branch` accepts (without running git)."""
-    parts = branch.split("/") if isinstance(branch, str) else [""]
-    if (not isinstance(branch, str) or not _BRANCH.match(branch) or ".." in branch
-            or branch == "HEAD" or branch.endswith("/")
-            or any(not p or p.startswith(".") or p.endswith((".lock", ".")) for p in parts)):
-        raise BadInputError(f"bad branch name {branch!r}")
-    return branch

@@ -7,10 +7,8 @@ commit, keeping any that are already there.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pulseox_git.gitstore import Published
+from pulseox_git.client import PulseOxClient
+from pulseox_git.store.base import Change, Published, Store
 
 _EXAMPLE_TOML = """\
 # pulseox-git dashboard: what it watches and how it reports.
@@ -90,19 +88,17 @@ def scaffold_files(owner: str, repo: str, branch: str) -> dict[str, bytes]:
             "README.md": _README.format(**names).encode()}
 
 
-def init_repository(client, owner: str, repo: str, branch: str,
+def init_repository(client: PulseOxClient, owner: str, repo: str, branch: str,
                     dry_run: bool = False) -> tuple[Published | None, list[str]]:
     """Add the scaffold files owner/repo lacks, as one commit.
 
     Returns the published commit (None when every file is already there: running
     init again is fine) and the paths kept as they were.
     """
-    from pulseox_git.gitstore import Change
-
     store = client.store(owner, repo)
     kept: list[str] = []
 
-    def make_change(store, tip):
+    def make_change(store: Store, tip: str | None) -> Change:
         wanted = scaffold_files(owner, repo, branch)
         present = store.read_files(tip, list(wanted))
         kept[:] = sorted(present)

@@ -114,7 +114,7 @@ def deadline(schedule: Schedule, updated: datetime, grace: timedelta | None = No
     from croniter import CroniterError, croniter
 
     try:
-        due = croniter(schedule, updated.astimezone(zone)).get_next(datetime)
+        due: datetime = croniter(schedule, updated.astimezone(zone)).get_next(datetime)
     except (CroniterError, ValueError, OverflowError) as err:  # `0 0 31 2 *` has no next time
         raise BadInputError(f"cron schedule {schedule!r} has no next time after "
                             f"{updated.isoformat()} ({err})") from None

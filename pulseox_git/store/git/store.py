@@ -1,11 +1,11 @@
 """The cached clone: fetch, read, commit without a work tree, push with retry.
 
 One bare repository per remote URL lives under the cache directory (see
-`pulseox_git.cachedir`). Every operation on it holds an exclusive file lock, so
-processes sharing a cache never see each other's half-done work. Commits are
-built with one ``git fast-import`` process (no index, no checkout; see
-`pulseox_git.fastimport`), and pushed without force: when someone else pushed
-first we fetch, rebuild on the new tip, and retry.
+`cache`). Every operation on it holds an exclusive file lock, so processes
+sharing a cache never see each other's half-done work. Commits are built with
+one ``git fast-import`` process (no index, no checkout; see `fastimport`), and
+pushed without force: when someone else pushed first we fetch, rebuild on the
+new tip, and retry.
 """
 
 from __future__ import annotations
@@ -14,123 +14,79 @@ import errno
 import hashlib
 import logging
 import os
-import random
 import re
-import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from pulseox_git import auth, cachedir, gitcmd
-from pulseox_git.errors import (
-    BadInputError,
-    CacheError,
-    PulseOxError,
-    PushConflictError,
-    RemoteError,
+from pulseox_git import settings
+from pulseox_git.errors import BadInputError, CacheError, PushConflictError, RemoteError
+from pulseox_git.store import auth
+from pulseox_git.store.base import (
+    Backoff,
+    Change,
+    History,
+    MakeChange,
+    Published,
+    confine,
+    path_prefixes,
 )
-from pulseox_git.gitcmd import (
+from pulseox_git.store.git import cache, fastimport, objects
+from pulseox_git.store.git.command import (
     CORRUPT,
     RACE,
-    GitMissingError,
-    UnreachableError,
+    Git,
     check_disk,
     classify_failure,
-    env_number,
     git_env,
 )
-from pulseox_git.remote import check_branch, remote_url
+from pulseox_git.store.git.history import HistoryCache, is_ancestor
+from pulseox_git.store.git.log import read_history
+from pulseox_git.store.names import check_branch
 
 log = logging.getLogger("pulseox_git")
 T = TypeVar("T")
 
 TRACKING = "refs/remotes/origin/{branch}"
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # SHA-1 or SHA-256
-TREE_MODE = "040000"
-_KINDS = {"040000": "a folder", "120000": "a symlink"}
-
-
-@dataclass(frozen=True)
-class Change:
-    """What one commit should write: files by path, and the commit message."""
-
-    files: dict[str, bytes]
-    message: str
-    when: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass(frozen=True)
-class Published:
-    """The outcome of `GitStore.publish`."""
-
-    sha: str | None
-    parent: str | None
-    created: tuple[str, ...]
-    changed: tuple[str, ...]
-    attempts: int
-    dry_run: bool
-    message: str
-
-    @classmethod
-    def of(cls, sha: str | None, parent: str | None, change: Change, existing: set[str],
-           attempt: int, dry_run: bool) -> Published:
-        """The outcome of writing `change`, whose paths in `existing` were there before."""
-        created = tuple(p for p in change.files if p not in existing)
-        changed = tuple(p for p in change.files if p in existing)
-        return cls(sha, parent, created, changed, attempt, dry_run, change.message)
-
-
-FIRST_DELAY, MAX_DELAY = 0.05, 2.0  # seconds between attempts after a lost race
-
-
-def pause(delay: float, sleep: Callable[[float], None] = time.sleep) -> float:
-    """Sleep a jittered `delay` (so racing writers spread out); the next delay."""
-    sleep(delay * (0.5 + random.random()))
-    return min(delay * 2, MAX_DELAY)
 
 
 class GitStore:
     """A cached bare clone of one remote branch, and the commits we push to it."""
 
     def __init__(self, url: str, branch: str = "main", token: str | None = None,
-                 cache_dir: str | os.PathLike | None = None, timeout: float | None = None,
+                 cache_dir: str | os.PathLike[str] | None = None, timeout: float | None = None,
                  push_attempts: int | None = None, blobless: bool | None = None) -> None:
         self.url = url
         self.branch = check_branch(branch)
         self.token = token
-        self.cache_root = Path(cache_dir) if cache_dir else cachedir.default_cache_dir()
-        self.timeout = timeout or env_number("PULSEOX_GIT_TIMEOUT", "120")
-        self.push_attempts = push_attempts or int(env_number("PULSEOX_PUSH_ATTEMPTS", "30", True))
+        self.cache_root = Path(cache_dir) if cache_dir else settings.cache_dir()
+        self.push_attempts = settings.PUSH_ATTEMPTS.get_int(push_attempts)
         digest = hashlib.sha256(url.encode()).hexdigest()[:12]
         parts = urlsplit(url)
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{parts.hostname or ''}{parts.path}")[-60:]
         self.path = self.cache_root / "repos" / f"{slug.strip('_.') or 'repo'}-{digest}"
         self.tracking = TRACKING.format(branch=self.branch)
-        self._env = git_env(auth.git_auth_env(token, url))
+        self.git = Git(self.path, git_env(auth.git_auth_env(token, url)),
+                       settings.GIT_TIMEOUT.get(timeout), url, self.cache_root)
         self.reached = False  # a fetch or push got the remote's answer (see AutoStore)
         # the thread holding the lock: a client keeps one store per repository, and
         # may be shared by threads
         self._lock_owner: int | None = None
         # a partial clone without old blobs: history reads need only trees and trailers
-        self.blobless = (os.environ.get("PULSEOX_GIT_BLOBLESS", "") in ("1", "true")
-                         if blobless is None else blobless)
+        self.blobless = settings.blobless() if blobless is None else blobless
+        self.history_cache = HistoryCache(self.git, self.branch, self.blobless)
 
-    # -- running git ---------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"GitStore({self.url!r}, branch={self.branch!r})"
 
-    def git(self, *args: str, input: bytes | None = None, check: bool = True,
-            cwd: Path | None = None, remote: bool = False) -> subprocess.CompletedProcess:
-        """Run one git command in the cache; errors carry redacted stderr only."""
-        return gitcmd.run(self, args, input=input, check=check, cwd=cwd, remote=remote)
-
-    def stream(self, *args: str, chunk: int = 1 << 20) -> Iterator[bytes]:
-        """Run one git command and yield its stdout in chunks, for long outputs."""
-        return gitcmd.stream(self, args, chunk)
+    @property
+    def timeout(self) -> float:
+        return self.git.timeout
 
     # -- the cache -----------------------------------------------------------
 
@@ -145,7 +101,7 @@ class GitStore:
         except (FileExistsError, NotADirectoryError, PermissionError) as err:
             raise BadInputError(f"cannot use the cache dir {str(self.cache_root)!r}: "
                                 f"{err.strerror}") from None
-        with cachedir.file_lock(self.path, env_number("PULSEOX_LOCK_TIMEOUT", "600")):
+        with cache.file_lock(self.path, settings.LOCK_TIMEOUT.get()):
             self._lock_owner = threading.get_ident()
             try:
                 yield self
@@ -158,20 +114,23 @@ class GitStore:
         url = self.git("config", "--get", "remote.origin.url", check=False)
         return refs.returncode == 0 and url.stdout.decode().strip() == self.url
 
+    def _create(self) -> None:
+        cache.create(self.git, f"+refs/heads/{self.branch}:{self.tracking}", self.blobless)
+
     def prepare(self) -> None:
         """Make sure a trustworthy cache exists (call with the lock held)."""
-        if not cachedir.valid(self.path, self.url):
+        if not cache.valid(self.path, self.url):
             if self.path.exists():
                 log.info("rebuilding the cache %s: it is incomplete or for another remote",
                          self.path)
-            cachedir.create(self)
-        cachedir.clear_leftovers(self.path)
-        cachedir.tidy(self)
+            self._create()
+        cache.clear_leftovers(self.path)
+        cache.tidy(self.git)
 
     def rebuild(self) -> None:
         log.info("rebuilding the damaged cache %s", self.path)
-        cachedir.discard(self.path)
-        cachedir.create(self)
+        cache.discard(self.path)
+        self._create()
 
     def fetch(self) -> str | None:
         """Bring the tracking ref up to the remote branch; the tip, or None if empty."""
@@ -243,114 +202,73 @@ class GitStore:
 
     # -- reading -------------------------------------------------------------
 
-    def entries(self, rev: str | None, paths: Sequence[str]) -> dict[str, tuple[str, str]]:
+    def entries(self, rev: str | None, paths: Sequence[str]) -> objects.Entries:
         """Mode and object id of each path and each of its parent folders at `rev`."""
-        if rev is None:
-            return {}
-        proc = self.git("ls-tree", "-t", "-z", rev, "--", *paths)
-        found: dict[str, tuple[str, str]] = {}
-        for record in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
-            if record:
-                meta, path = record.split("\t", 1)
-                mode, _type, oid = meta.split()
-                found[path] = (mode, oid)
-        return found
+        return objects.entries(self.git, rev, paths)
 
     def read_files(self, rev: str | None, paths: Sequence[str]) -> dict[str, bytes]:
         """The contents of the regular files among `paths` at `rev`; one git process."""
-        entries = self.entries(rev, paths) if paths else {}
-        wanted = [p for p in paths if entries.get(p, ("",))[0].startswith("100")]
+        found = self.entries(rev, paths)
+        wanted = [p for p in paths if found.get(p, ("",))[0].startswith("100")]
         if not wanted:
             return {}
         if self.blobless:
-            self.prefetch([entries[p][1] for p in wanted], rev)
-        request = b"".join(entries[p][1].encode() + b"\n" for p in wanted)
-        out = self.git("cat-file", "--batch", input=request).stdout
-        files: dict[str, bytes] = {}
-        pos = 0
-        for path in wanted:
-            header_end = out.index(b"\n", pos)
-            size = int(out[pos:header_end].split()[2])
-            files[path] = out[header_end + 1 : header_end + 1 + size]
-            pos = header_end + 2 + size
-        return files
+            objects.prefetch(self.git, [found[p][1] for p in wanted], rev)
+        blobs = objects.cat_blobs(self.git, [found[p][1] for p in wanted])
+        return {p: data for p in wanted if (data := blobs[found[p][1]]) is not None}
 
-    def history(self, tip: str | None, paths: Sequence[str], cache: bool = True
-                ) -> dict[str, list]:
+    def history(self, tip: str | None, paths: Sequence[str], cache: bool = True) -> History:
         """Every report of each path reachable from `tip`, newest first (one git log;
         with `cache`, only the commits since the last call's tip). Hold the lock."""
-        from pulseox_git.history import cached_history, read_history
-
         if not cache:
-            return read_history(self, tip, paths)
-        return cached_history(self, tip, paths)[0]
+            return read_history(self.git, tip, paths, blobless=self.blobless)
+        return self.history_cache.read(tip, paths)[0]
 
-    def prefetch(self, blobs: Sequence[str], rev: str | None = None) -> None:
-        """In a blobless clone, fetch the `blobs` it lacks in ONE fetch, not one
-        lazy fetch per blob. With `rev`, only those missing from rev's tree."""
-        if not self.blobless or not blobs:
-            return
-        if rev is not None:  # --missing=print lists without fetching
-            out = self.git("rev-list", "--objects", "--no-walk", "--missing=print", rev).stdout
-            missing = {line[1:].strip() for line in out.decode("utf-8", "replace").splitlines()
-                       if line.startswith("?")}
-            blobs = [b for b in blobs if b in missing]
-            if not blobs:
-                return
-        self.git("-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet", "--no-tags",
-                 "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none",
-                 "--stdin", "origin", input="".join(f"{b}\n" for b in blobs).encode(),
-                 remote=True)
+    def commit_at(self, tip: str | None, point: datetime | str) -> tuple[str | None, datetime]:
+        """The commit on the branch that stood at `point`, and the time it stands for.
+        A revision means its commit and commit time; a time, the last commit at or
+        before it. `HEAD` and the branch name mean the fetched branch."""
+        if tip is None:
+            if isinstance(point, datetime):
+                return None, point
+            raise BadInputError(f"bad --as-of {point!r}: the branch {self.branch} is empty")
+        if isinstance(point, datetime):
+            out = self.git("rev-list", "-1", f"--before={int(point.timestamp())}", tip).stdout
+            return (out.decode().strip() or None), point
+        name = point
+        for alias in ("HEAD", self.branch, f"origin/{self.branch}"):
+            if name == alias or name.startswith((f"{alias}~", f"{alias}^")):
+                name = tip + name[len(alias):]
+                break
+        proc = self.git("rev-parse", "--verify", "--quiet", "--end-of-options",
+                        f"{name}^{{commit}}", check=False)
+        sha = proc.stdout.decode().strip()
+        if proc.returncode or not sha or not is_ancestor(self.git, sha, tip):
+            raise BadInputError(f"bad --as-of {point!r}: no such commit on {self.branch}")
+        stamp = self.git("log", "-1", "--format=%ct", sha).stdout.decode().strip()
+        return sha, datetime.fromtimestamp(int(stamp), UTC)
 
     # -- writing -------------------------------------------------------------
 
-    def confine(self, tip: str | None, paths: Sequence[str],
-                entries: dict[str, tuple[str, str]] | None = None) -> set[str]:
-        """Refuse paths that land on a folder, a symlink or a submodule, or go
-        through a file or symlink; return the paths that already exist.
-        `entries` are those of `fastimport.path_prefixes(paths)` at `tip`, when
-        already read."""
-        if entries is None:
-            from pulseox_git.fastimport import path_prefixes
-
-            entries = self.entries(tip, path_prefixes(paths))
-        existing = set()
-        for page in paths:
-            parts = page.split("/")
-            for depth in range(1, len(parts)):
-                parent = "/".join(parts[:depth])
-                mode = entries.get(parent, (TREE_MODE,))[0]
-                if mode != TREE_MODE:
-                    kind = "a symlink" if mode == "120000" else "not a folder"
-                    raise BadInputError(f"page path {page!r} goes through {parent!r}, "
-                                        f"which is {kind} in the repository")
-            if page in entries:
-                mode = entries[page][0]
-                if mode not in ("100644", "100755"):
-                    kind = _KINDS.get(mode, "a submodule")
-                    raise BadInputError(f"page path {page!r} is {kind} in the repository")
-                existing.add(page)
-        return existing
+    def confine(self, tip: str | None, paths: Sequence[str]) -> set[str]:
+        """`store.base.confine` on the entries at `tip`: the paths that exist."""
+        return confine(self.entries(tip, path_prefixes(paths)), paths)
 
     def commit(self, parent: str | None, change: Change) -> str:
         """Write `change` as one commit on `parent` with one fast-import process."""
-        from pulseox_git.fastimport import commit_input
-
-        head, body = commit_input(parent, change)
+        head, body = fastimport.commit_input(parent, change)
         proc = self.git("fast-import", "--quiet", "--force", "--done", input=head + body)
         return proc.stdout.decode().split()[-1]
 
     def confine_and_commit(self, parent: str | None, change: Change) -> tuple[str, set[str]]:
         """`confine`, then `commit`: for a small change in ONE fast-import process
-        (see `pulseox_git.fastimport`), else in two."""
-        from pulseox_git import fastimport
-
+        (see `fastimport`), else in two."""
         paths = list(change.files)
-        prefixes = fastimport.path_prefixes(paths)
+        prefixes = path_prefixes(paths)
         if parent and fastimport.fits(prefixes):
             head, body = fastimport.commit_input(parent, change)
             done = fastimport.ls_then_commit(
-                self, head, body, prefixes, lambda found: self.confine(parent, paths, found))
+                self.git, head, body, prefixes, lambda found: confine(found, paths))
             if done:
                 return done
         existing = self.confine(parent, paths)
@@ -385,14 +303,13 @@ class GitStore:
             raise CacheError(f"the cache {self.path} is damaged: {auth.redact(out.strip())}")
         raise classify_failure(self.url, "push to", proc.stderr.decode("utf-8", "replace"))
 
-    def publish(self, make_change: Callable[[GitStore, str | None], Change],
-                dry_run: bool = False) -> Published:
+    def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
         """Fetch, build a commit on the tip, push; on a race do it all again.
 
         `make_change(store, tip)` is called once per attempt, so what it
         writes always reflects the tip it is committed on.
         """
-        delay = FIRST_DELAY
+        backoff = Backoff()
         for attempt in range(1, self.push_attempts + 1):
 
             def build_and_push(tip: str | None, attempt: int = attempt) -> Published | None:
@@ -411,11 +328,8 @@ class GitStore:
             if optimistic:
                 continue
             log.info("the remote moved while we pushed; retrying (attempt %d)", attempt + 1)
-            delay = pause(delay)
+            backoff.wait()
         raise PushConflictError(f"gave up pushing to {self.url} after {self.push_attempts} "
                                 "attempts: others kept pushing first; nothing was lost remotely, "
                                 "run the command again")
 
-
-__all__ = ["Change", "GitMissingError", "GitStore", "Published", "PulseOxError",
-           "UnreachableError", "remote_url"]

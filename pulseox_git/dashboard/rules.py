@@ -2,20 +2,23 @@
 
 Pure: the page's text, its history and `now` come in, an `Entry` goes out.
 `Summary` is the entries of one refresh with the text rendered from them.
+The rules are the same on any clone: anyone can recompute a verdict.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from pulseox_git.dashboard.schedule import deadline, describe
+from pulseox_git.dashboard.specs import PulseOxSpec, Settings
+from pulseox_git.dashboard.trends import Trend
 from pulseox_git.errors import BadInputError
-from pulseox_git.history import Report
 from pulseox_git.page import age_problem, format_time, parse
-from pulseox_git.schedule import deadline, describe
-from pulseox_git.specs import PulseOxSpec, Settings
-from pulseox_git.trends import Trend
+from pulseox_git.store.base import Report
 
 STATUSES = ("ERROR", "MISSING", "OK")
 
@@ -70,6 +73,7 @@ def classify(spec: PulseOxSpec, text: bytes | None, history: list[Report], now: 
     if footer.report == "BAD":
         return Entry(spec, "ERROR", footer.note or "reported BAD", updated, "BAD",
                      history=history)
+    assert updated is not None  # a footer without a time is a problem, above
     due = deadline(spec.schedule, updated, spec.grace_period, settings.zone)
     if now > due:
         note = f"late: due by {format_when(due, settings.tz)}"
@@ -82,8 +86,6 @@ def format_when(moment: datetime | None, tz: str) -> str:
     """A time in the dashboard's zone, with the zone printed."""
     if moment is None:
         return "never"
-    from zoneinfo import ZoneInfo
-
     local = moment.astimezone(ZoneInfo(tz)).isoformat(sep=" ", timespec="seconds")
     return f"{local[:-6]} UTC" if tz == "UTC" else f"{local} {tz}"
 
@@ -105,7 +107,24 @@ class Summary:
         return [e for e in self.entries if e.changed]
 
     def counts(self) -> str:
-        return ", ".join(f"{len(group)} {name}" for name, group in self.status.items())
+        return counts(self.entries)
+
+    def in_sections(self, sections: Iterable[str]) -> list[Entry]:
+        """The entries in any of `sections` (for `--fail-on`)."""
+        wanted = set(sections)
+        return [e for e in self.entries if e.status in wanted]
 
 
-__all__ = ["STATUSES", "Entry", "Summary", "classify", "format_when"]
+def counts(entries: Sequence[Entry]) -> str:
+    """`1 ERROR, 0 MISSING, 3 OK`: the summary's footer note."""
+    return ", ".join(f"{sum(e.status == name for e in entries)} {name}" for name in STATUSES)
+
+
+def check_sections(value: str) -> set[str]:
+    """Section names from a comma-separated list such as `ERROR,MISSING`."""
+    names = {part.strip().upper() for part in value.split(",") if part.strip()}
+    bad = sorted(names - set(STATUSES))
+    if bad or not names:
+        raise BadInputError(f"bad --fail-on {value!r}: use a comma-separated list of "
+                            f"{', '.join(STATUSES)}")
+    return names

@@ -3,7 +3,7 @@
 A commit is built as fast-import input (no index, no work tree). For a small
 post, fast-import also answers `ls <path>` inside the commit with the parent's
 entry, in ls-tree's format, before any file is written. So a post asks about
-its paths, lets `GitStore.confine` judge the answers, and only then sends the
+its paths, lets `store.base.confine` judge the answers, and only then sends the
 files: one git process where `ls-tree` + `fast-import` took two. Large changes
 (whose queries could fill the pipes) and any failure here take the two-process
 path.
@@ -15,15 +15,15 @@ import os
 import select
 import subprocess
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-if TYPE_CHECKING:
-    from pulseox_git.gitstore import Change
+from pulseox_git import settings
+from pulseox_git.store.base import Change
+from pulseox_git.store.git.command import Git
 
 SMALL = 16384  # bytes of ls queries, and of answers, that always fit in a pipe
 PENDING_REF = "refs/pulseox/pending"
-COMMITTER = ("pulseox-git", "pulseox-git@users.noreply.github.com")
+Entries = dict[str, tuple[str, str]]  # path -> (mode, object id)
 
 
 def quote(path: str) -> bytes:
@@ -32,16 +32,10 @@ def quote(path: str) -> bytes:
     return b'"' + escaped.encode("utf-8", "surrogateescape") + b'"'
 
 
-def path_prefixes(paths: Sequence[str]) -> list[str]:
-    """Every path and each of its parent folders, sorted."""
-    return sorted({page.rsplit("/", i)[0] for page in paths for i in range(page.count("/") + 1)})
-
-
 def commit_input(parent: str | None, change: Change) -> tuple[bytes, bytes]:
     """fast-import's input for `change`: the commit's header, then its files."""
     stamp = f"{int(change.when.timestamp())} +0000"
-    name = os.environ.get("GIT_COMMITTER_NAME", COMMITTER[0])
-    email = os.environ.get("GIT_COMMITTER_EMAIL", COMMITTER[1])
+    name, email = settings.committer()
     message = change.message.encode()
     chunks = [
         f"commit {PENDING_REF}\nmark :1\n".encode(),
@@ -63,21 +57,21 @@ def fits(prefixes: list[str]) -> bool:
     return sum(4 * len(p.encode("utf-8", "surrogateescape")) + 80 for p in prefixes) <= SMALL
 
 
-def ls_then_commit(store, head: bytes, body: bytes, prefixes: list[str],
-                   check: Callable[[dict[str, tuple[str, str]]], set[str]]
-                   ) -> tuple[str, set[str]] | None:
+def ls_then_commit(git: Git, head: bytes, body: bytes, prefixes: list[str],
+                   check: Callable[[Entries], set[str]]) -> tuple[str, set[str]] | None:
     """Send `head` (the commit header) and one `ls` per prefix; give the answers to
     `check`; if it accepts, send `body` (files, get-mark, done). Returns the new
     commit and what `check` returned, or None when the caller should take the
     two-process path (a git failure, a timeout). `check`'s BadInputError passes on.
     """
     cmd = ["git", "--literal-pathspecs", "fast-import", "--quiet", "--force", "--done"]
-    deadline = time.monotonic() + store.timeout
+    deadline = time.monotonic() + git.timeout
     try:
-        proc = subprocess.Popen(cmd, cwd=store.path, env=store._env, stdin=subprocess.PIPE,
+        proc = subprocess.Popen(cmd, cwd=git.path, env=git.env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
     except OSError:
         return None
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     result: set[str] | None = None
     try:
         proc.stdin.write(head + b"".join(b"ls " + quote(p) + b"\n" for p in prefixes))
@@ -93,7 +87,7 @@ def ls_then_commit(store, head: bytes, body: bytes, prefixes: list[str],
             proc.kill()
             proc.wait()
         for pipe in (proc.stdin, proc.stdout, proc.stderr):
-            pipe.close()  # type: ignore[union-attr]
+            pipe.close()
     if result is None or proc.returncode != 0 or not out.split():
         return None
     return out.decode().split()[-1], result
@@ -114,9 +108,9 @@ def _read_lines(fd: int, count: int, deadline: float) -> list[bytes] | None:
     return data.split(b"\n")[:count]
 
 
-def _entries(prefixes: list[str], answers: list[bytes]) -> dict[str, tuple[str, str]]:
+def _entries(prefixes: list[str], answers: list[bytes]) -> Entries:
     """`ls` answers, `<mode> <type> <oid>\\t<path>` or `missing <path>`, by prefix."""
-    found = {}
+    found: Entries = {}
     for prefix, line in zip(prefixes, answers, strict=True):
         if line.startswith(b"missing "):
             continue

@@ -3,45 +3,41 @@
 Each watched repository is read through its store in ONE `run`: the pages at
 the tip and their history from one `git log` pass. A page's `updated` time is
 the commit time of the last commit that touched it; the footer is only the
-cross-check. The summary, the spec file and a small state file (the statuses
-it published, for the next Changes) are committed together, built from the tip
-each push attempt lands on, so a race recomputes Changes correctly.
-
-The status rules are in `status`, spec-file editing in `specs`; their public
-names are re-exported here, where they used to live.
+cross-check. The summary, the spec file, a small state file (the statuses it
+published, for the next Changes), the status page and the badges are
+committed together, built from the tip each push attempt lands on, so a race
+recomputes Changes correctly.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
-from pulseox_git.errors import BadInputError
-from pulseox_git.history import Report
-from pulseox_git.page import format_time, render
-from pulseox_git.specs import (
-    SPEC_FILE,
-    PulseOxSpec,
-    Settings,
-    check_name,
-    check_notify,
-    check_unique,
-    edit_specs,
-)
-from pulseox_git.specs import dumps as dump_specs
-from pulseox_git.specs import loads as load_specs
-from pulseox_git.status import STATUSES, Entry, Summary, classify, format_when
-from pulseox_git.trends import trend, trend_note
+from pulseox_git import settings
+from pulseox_git.client import PulseOxClient, utc_now
+from pulseox_git.dashboard import notify
+from pulseox_git.dashboard.asof import AsOf
+from pulseox_git.dashboard.badges import badges
+from pulseox_git.dashboard.rules import Entry, Summary, classify
+from pulseox_git.dashboard.specs import SPEC_FILE, PulseOxSpec, Settings, check_notify, check_unique
+from pulseox_git.dashboard.specs import dumps as dump_specs
+from pulseox_git.dashboard.specs import loads as load_specs
+from pulseox_git.dashboard.state import STATE_FILE, load_state, state_bytes
+from pulseox_git.dashboard.statuspage import render_index, rows_for
+from pulseox_git.dashboard.summary import WEB_LINK, Links, render_summary
+from pulseox_git.dashboard.trends import trend
+from pulseox_git.errors import BadInputError, RemoteError
+from pulseox_git.store.auth import redact
+from pulseox_git.store.base import Change, History, Published, Store
+from pulseox_git.store.names import check_name
 
 log = logging.getLogger("pulseox_git")
-STATE_FILE = "pulseox-state.json"
-WEB_LINK = "https://github.com/{owner}/{repo}/blob/{branch}/{path}"
-Read = tuple[str | None, dict[str, bytes], dict[str, list[Report]]]  # tip, pages, history
+Repo = tuple[str, str]  # owner, repo
+Read = tuple[str | None, dict[str, bytes], History]  # tip, pages, history
 
 
 class PulseOxDashboard:
@@ -49,38 +45,41 @@ class PulseOxDashboard:
 
     Settings not given here (mode, tz, tolerance, notify) come from the
     repository's `pulseox.toml`; those given are saved there on write.
+    `as_of` (a commit of the dashboard's branch, or a time) reads everything as
+    it stood then, and never writes.
     """
 
     def __init__(self, token: str | None = None, owner: str = "", repo: str = "",
                  spec_list: list[PulseOxSpec] | None = None, mode: str | None = None,
                  notify: dict[str, dict[str, Any]] | None = None, *, tz: str | None = None,
-                 tolerance: timedelta | str | None = None, client=None,
-                 remote: str | None = None, branch: str = "main", cache_dir=None,
+                 tolerance: timedelta | str | None = None, client: PulseOxClient | None = None,
+                 remote: str | None = None, branch: str = "main",
+                 cache_dir: str | os.PathLike[str] | None = None,
                  clock: Callable[[], datetime] | None = None, dry_run: bool = False,
-                 web_link: str = WEB_LINK, notify_timeout: float | None = None) -> None:
-        from pulseox_git.client import PulseOxClient, utc_now
-
+                 web_link: str = WEB_LINK, notify_timeout: float | None = None,
+                 as_of: str | None = None) -> None:
         self.owner, self.repo = check_name("owner", owner), check_name("repo", repo)
         self.client = client or PulseOxClient(token, remote=remote, branch=branch,
                                               cache_dir=cache_dir, clock=clock or utc_now)
         self.clock = clock or self.client.clock
         self.dry_run = dry_run
-        self.web_link = web_link
-        self.notify_timeout = check_timeout(notify_timeout)
+        self.links = Links(self.own, self.client.branch, web_link)
+        self.notify_timeout = settings.NOTIFY_TIMEOUT.get(notify_timeout)
+        self.as_of = AsOf(as_of) if as_of is not None else None
         self.spec_list = check_specs(spec_list) if spec_list is not None else None
         self._given_specs = spec_list is not None
-        self._overrides = {k: v for k, v in (("mode", mode), ("tz", tz),
+        self._overrides: dict[str, Any] = {k: v for k, v in (("mode", mode), ("tz", tz),
                                              ("tolerance", tolerance)) if v is not None}
         self.settings = Settings(**self._overrides)
         self.notify = check_notify(notify, stored=False) if notify else None
         self.previous: dict[str, dict[str, Any]] = {}
         self.summary: Summary | None = None
-        self.published = None
+        self.published: Published | None = None
         self.notify_failures: list[str] = []
         self.notify_warnings: list[str] = []
         self._notify_checked: dict[str, dict[str, Any]] | None = None
-        self._reads: dict[tuple[str, str], Read] = {}
-        self.read_failures: dict[tuple[str, str], str] = {}  # other repositories we could not read
+        self._reads: dict[Repo, Read] = {}
+        self.read_failures: dict[Repo, str] = {}  # other repositories we could not read
         self._config_text: str | None = None
         self._loaded = False
 
@@ -88,11 +87,17 @@ class PulseOxDashboard:
         return f"PulseOxDashboard(owner={self.owner!r}, repo={self.repo!r})"
 
     @property
-    def own(self) -> tuple[str, str]:
+    def own(self) -> Repo:
         return (self.owner, self.repo)
 
-    def store(self, owner: str | None = None, repo: str | None = None):
+    def store(self, owner: str | None = None, repo: str | None = None) -> Store:
         return self.client.store(owner or self.owner, repo or self.repo)
+
+    def now(self) -> datetime:
+        """The time the verdicts are for: the clock's, or the `as_of` time."""
+        if self.as_of is not None and self.as_of.time is not None:
+            return self.as_of.time
+        return self.clock()
 
     # -- reading -------------------------------------------------------------
 
@@ -100,10 +105,13 @@ class PulseOxDashboard:
         """Load specs, settings and the last published statuses from the repository,
         and read the dashboard's own watched pages, in one fetch."""
         store = self.store()
-        store.run(lambda tip: self._load_at(store, tip))
+        store.run(lambda tip: self._load_at(store, self._pin(store, tip, own=True)))
         return self
 
-    def _load_at(self, store, tip: str | None) -> None:
+    def _pin(self, store: Store, tip: str | None, own: bool) -> str | None:
+        return tip if self.as_of is None else self.as_of.pin(store, tip, own)
+
+    def _load_at(self, store: Store, tip: str | None) -> None:
         files = store.read_files(tip, [SPEC_FILE, STATE_FILE])
         text = files[SPEC_FILE].decode("utf-8", "replace") if SPEC_FILE in files else None
         self._config_text = text
@@ -114,14 +122,14 @@ class PulseOxDashboard:
         merged = {"mode": stored.mode, "tz": stored.tz, "tolerance": stored.tolerance,
                   **self._overrides}
         self.settings = Settings(**merged, notify=stored.notify, trends=stored.trends)
-        self.previous = _load_state(files.get(STATE_FILE))
+        self.previous = load_state(files.get(STATE_FILE))
         self._reads[self.own] = (tip, *self._read(store, tip, self.own))
         self._loaded = True
 
-    def _paths(self, repo: tuple[str, str]) -> list[str]:
+    def _paths(self, repo: Repo) -> list[str]:
         return [s.path for s in self.spec_list or [] if (s.owner, s.repo) == repo]
 
-    def _read(self, store, tip: str | None, repo: tuple[str, str]):
+    def _read(self, store: Store, tip: str | None, repo: Repo) -> tuple[dict[str, bytes], History]:
         paths = self._paths(repo)
         if not paths:
             return {}, {}
@@ -134,15 +142,16 @@ class PulseOxDashboard:
         puts only its own specs in ERROR; the dashboard's own repository failing
         still fails the refresh.
         """
-        from pulseox_git.auth import redact
-        from pulseox_git.errors import RemoteError
-
         for repo in dict.fromkeys((s.owner, s.repo) for s in self.spec_list or []):
             if repo not in self._reads:
                 store = self.store(*repo)
+
+                def read(tip: str | None, store: Store = store, repo: Repo = repo) -> Read:
+                    pinned = self._pin(store, tip, own=False)
+                    return (pinned, *self._read(store, pinned, repo))
+
                 try:
-                    self._reads[repo] = store.run(
-                        lambda tip, store=store, repo=repo: (tip, *self._read(store, tip, repo)))
+                    self._reads[repo] = store.run(read)
                 except RemoteError as err:
                     detail = redact(str(err)).splitlines()[0] if str(err) else type(err).__name__
                     self.read_failures[repo] = f"cannot read {repo[0]}/{repo[1]}: {detail}"
@@ -163,7 +172,7 @@ class PulseOxDashboard:
             self.get_remote_data()
         self._need_specs()
         self._read_others()
-        self.summary = self.summarize(self.clock())
+        self.summary = self.summarize(self.now())
         return self
 
     fill_summary = refresh  # the original's name
@@ -191,59 +200,20 @@ class PulseOxDashboard:
             except BadInputError:  # a cron with no next time: classify said so already
                 entry.trend = None
             entries.append(entry)
-        return Summary(entries, self.render(entries, now), now)
-
-    # -- rendering -----------------------------------------------------------
-
-    def target(self, spec: PulseOxSpec) -> tuple[str, str]:
-        """A page's label and link: relative for pages in this repository, an
-        absolute web link elsewhere."""
-        if (spec.owner, spec.repo) == self.own:
-            return spec.path, quote(spec.path, safe="/")
-        link = self.web_link.format(owner=spec.owner, repo=spec.repo, branch=self.client.branch,
-                                    path=quote(spec.path, safe="/"))
-        return f"{spec.owner}/{spec.repo}/{spec.path}", link
-
-    def link(self, spec: PulseOxSpec) -> str:
-        """The page's link in the summary's markup (md or org)."""
-        label, target = self.target(spec)
-        return f"[[{target}][{label}]]" if self.settings.mode == "org" else f"[{label}]({target})"
-
-    def render(self, entries: list[Entry], now: datetime) -> str:
-        """Changes, ERROR, MISSING, OK (empty ones left out), then a footer."""
-        mark = "*" if self.settings.mode == "org" else "#"
-        tz = self.settings.tz
-        sections = []
-        changes = [f"- {self.link(e.spec)} {e.previous} --> {e.status} "
-                   f"{format_when(e.updated, tz)}" for e in entries if e.changed]
-        if changes:
-            sections.append((f"{mark} Changes", changes))
-        for name in STATUSES:
-            lines = [" ".join(part for part in (f"- {self.link(e.spec)}", e.note,
-                                                trend_note(e.trend, self.settings.zone),
-                                                format_when(e.updated, tz)) if part)
-                     for e in entries if e.status == name]
-            if lines:
-                sections.append((f"{mark} {name}", lines))
-        body = "\n\n".join("\n".join([title, *lines]) for title, lines in sections)
-        bad = [e for e in entries if e.status != "OK"]
-        counts = Summary(entries, "", now).counts()
-        path = self.settings.summary_path
-        return render(path, body, "BAD" if bad else "GOOD", now.replace(microsecond=0), counts)
+        return Summary(entries, render_summary(entries, now, self.settings, self.links), now)
 
     # -- writing -------------------------------------------------------------
 
     def output_files(self, summary: Summary) -> dict[str, bytes]:
         """Every file one refresh commits, besides the spec file (add more here)."""
-        state = {"version": 1, "written": format_time(summary.generated),
-                 "statuses": {e.spec.key: {"status": e.status, "report": e.report,
-                                           "updated": format_time(e.updated) if e.updated
-                                           else None} for e in summary.entries}}
-        from pulseox_git.statuspage import status_files
-
-        return {self.settings.summary_path: summary.text.encode(),
-                STATE_FILE: (json.dumps(state, indent=1, sort_keys=True) + "\n").encode(),
-                **status_files(self, summary)}  # index.html and badges/
+        rows = rows_for(summary.entries, self.links)
+        page = render_index(rows, f"{self.owner}/{self.repo} status", summary.generated,
+                            self.settings.zone)
+        files = {self.settings.summary_path: summary.text.encode(),
+                 STATE_FILE: state_bytes(summary.entries, summary.generated),
+                 "index.html": page.encode()}
+        files.update((path, svg.encode()) for path, svg in badges(rows).items())
+        return files
 
     def _config_bytes(self) -> bytes:
         """The spec file as it is in the repository when nothing changed (keeping
@@ -260,8 +230,9 @@ class PulseOxDashboard:
                       dry_run: bool | None = None) -> PulseOxDashboard:
         """Refresh, then commit summary, spec file and state in ONE commit; then
         notify when some status changed. Returns self, as the original."""
-        from pulseox_git.gitstore import Change
-
+        if self.as_of is not None:
+            raise BadInputError(f"--as-of {self.as_of.value!r} shows the past and never "
+                                "writes: add --no-write")
         if not self._loaded:
             self.get_remote_data()
         elif force_refresh:
@@ -271,35 +242,35 @@ class PulseOxDashboard:
         self._read_others()
         dry = self.dry_run if dry_run is None else dry_run
 
-        def make_change(store, tip: str | None) -> Change:
-            if self._reads.get(self.own, (None,))[0] != tip or self.own not in self._reads:
+        def make_change(store: Store, tip: str | None) -> Change:
+            if self.own not in self._reads or self._reads[self.own][0] != tip:
                 self._load_at(store, tip)  # someone pushed: recompute from their tip
                 self._need_specs()
                 self._read_others()
-            now = self.clock().replace(microsecond=0)
-            self.summary = self.summarize(now)
-            files = self.output_files(self.summary)
+            now = self.now().replace(microsecond=0)
+            summary = self.summary = self.summarize(now)
+            files = self.output_files(summary)
             files[SPEC_FILE] = self._config_bytes()
-            changed = len(self.summary.changes)
-            message = f"pulseox: dashboard {self.summary.counts()} ({changed} changed)\n"
+            message = f"pulseox: dashboard {summary.counts()} ({len(summary.changes)} changed)\n"
             return Change(files, message, now)
 
         self.published = self.store().publish(make_change, dry_run=dry)
-        if not dry:
+        if not dry and self.summary is not None:
             self.previous = {e.spec.key: {"status": e.status} for e in self.summary.entries}
             self._config_text = self._config_bytes().decode()
             self.notify_changes()
         return self
 
+    def _providers(self) -> dict[str, dict[str, Any]]:
+        return self.notify if self.notify is not None else self.settings.notify
+
     def check_notifiers(self) -> list[str]:
         """Check the notify settings before anything is written: an unknown provider
         is refused (BadInputError); an unset environment variable is a warning,
         logged and returned (once per settings)."""
-        providers = self.notify if self.notify is not None else self.settings.notify
+        providers = self._providers()
         if providers != self._notify_checked:
-            from pulseox_git.notify import check_providers
-
-            self.notify_warnings = check_providers(providers)
+            self.notify_warnings = notify.check_providers(providers)
             self._notify_checked = providers
             for warning in self.notify_warnings:
                 log.warning("warning: %s", warning)
@@ -308,18 +279,26 @@ class PulseOxDashboard:
     def notify_changes(self) -> list[str]:
         """Send the Changes to every provider, if any status changed; the failures."""
         self.notify_failures = []
-        providers = self.notify if self.notify is not None else self.settings.notify
+        providers = self._providers()
         if not self.summary or not self.summary.changes or not providers:
             return []
-        from pulseox_git import notify
-
         lines = [f"pulseox-git {self.owner}/{self.repo}: {len(self.summary.changes)} "
                  "status change(s)"]
         lines += [f"- {e.spec.key} {e.previous} --> {e.status} {e.note}".rstrip()
                   for e in self.summary.changes]
-        timeout = self.notify_timeout or notify.DEFAULT_TIMEOUT
-        self.notify_failures = notify.send(providers, "\n".join(lines), timeout)
+        self.notify_failures = notify.send(providers, "\n".join(lines), self.notify_timeout)
         return self.notify_failures
+
+    def report(self) -> dict[str, Any]:
+        """The `--json` envelope of the last refresh: every spec, and the commit."""
+        if self.summary is None:
+            raise BadInputError("nothing to report: refresh the dashboard first")
+        done = self.published
+        return {"version": 1, "dashboard": f"{self.owner}/{self.repo}",
+                "generated": self.summary.generated.isoformat(),
+                "commit": done.sha if done and not done.dry_run else None,
+                "dry_run": bool(done and done.dry_run),
+                "specs": [entry.as_json() for entry in self.summary.entries]}
 
     def read_summary(self) -> str | None:
         """The last written summary text, without refreshing."""
@@ -327,8 +306,8 @@ class PulseOxDashboard:
         paths = [SPEC_FILE, "summary.md", "summary.org"]
         files = store.run(lambda tip: store.read_files(tip, paths))
         if SPEC_FILE in files:
-            _specs, settings = load_specs(files[SPEC_FILE].decode("utf-8", "replace"))
-            first = settings.summary_path
+            _specs, stored = load_specs(files[SPEC_FILE].decode("utf-8", "replace"))
+            first = stored.summary_path
         else:
             first = "summary.md"
         for path in (first, "summary.md", "summary.org"):
@@ -339,41 +318,11 @@ class PulseOxDashboard:
 
 def check_specs(specs: object) -> list[PulseOxSpec]:
     """A list of PulseOxSpec, each once; anything else is named and refused."""
-    if isinstance(specs, (str, bytes)) or not hasattr(specs, "__iter__"):
+    if isinstance(specs, (str, bytes)) or not isinstance(specs, Iterable):
         raise BadInputError(f"spec_list must be a list of PulseOxSpec, not {specs!r}")
-    specs = list(specs)  # type: ignore[call-overload]
-    for spec in specs:
+    checked = list(specs)
+    for spec in checked:
         if not isinstance(spec, PulseOxSpec):
             raise BadInputError(f"spec_list holds {spec!r}, which is not a PulseOxSpec")
-    check_unique(specs)
-    return specs
-
-
-def check_timeout(value: float | None) -> float | None:
-    """The notifier timeout: the argument, else $PULSEOX_NOTIFY_TIMEOUT; positive seconds."""
-    if value is None and os.environ.get("PULSEOX_NOTIFY_TIMEOUT"):
-        try:
-            value = float(os.environ["PULSEOX_NOTIFY_TIMEOUT"])
-        except ValueError:
-            raise BadInputError("PULSEOX_NOTIFY_TIMEOUT "
-                                f"{os.environ['PULSEOX_NOTIFY_TIMEOUT']!r} is not a number "
-                                "of seconds") from None
-    if value is not None and not (isinstance(value, (int, float)) and 0 < value < 86400):
-        raise BadInputError(f"notify timeout {value!r} must be a number of seconds above 0")
-    return value
-
-
-def _load_state(data: bytes | None) -> dict[str, dict[str, Any]]:
-    """The statuses the last summary published; a damaged file counts as none."""
-    if not data:
-        return {}
-    try:
-        statuses = json.loads(data)["statuses"]
-        return {k: v for k, v in statuses.items() if isinstance(v, dict)}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        log.warning("warning: %s is damaged; every status counts as new", STATE_FILE)
-        return {}
-
-
-__all__ = ["STATE_FILE", "STATUSES", "Entry", "PulseOxDashboard", "Summary", "classify",
-           "edit_specs", "format_when"]
+    check_unique(checked)
+    return checked

@@ -15,14 +15,12 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from pulseox_git.auth import redact
-from pulseox_git.specs import ENV_SUFFIX, check_notify, looks_secret
+from pulseox_git import settings
+from pulseox_git.dashboard.specs import ENV_SUFFIX, check_notify, looks_secret
+from pulseox_git.errors import BadInputError, NotifyError
+from pulseox_git.store.auth import redact
 
-DEFAULT_TIMEOUT = 30.0  # seconds per provider, connecting and sending together
-
-
-class NotifyError(Exception):
-    """One provider could not be told; the message holds no secret."""
+DEFAULT_TIMEOUT = settings.NOTIFY_TIMEOUT.default  # seconds per provider, all told
 
 
 def resolve(kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -94,8 +92,6 @@ def check_providers(notify: dict[str, dict[str, Any]]) -> list[str]:
     if not notify:
         return []
     import notifiers
-
-    from pulseox_git.errors import BadInputError
 
     known = notifiers.all_providers()
     for provider in notify:

@@ -7,7 +7,8 @@ import tomllib
 from pathlib import Path
 
 from pulseox_git.errors import BadInputError
-from pulseox_git.page import Page, check_content
+from pulseox_git.page.checks import check_content
+from pulseox_git.page.footer import Page
 
 _KEYS = {"path", "report", "note", "content", "content_file"}
 

@@ -3,7 +3,7 @@
 A new bare repository is built in a temporary directory and moved into place,
 so a killed process never leaves a half clone behind; leftovers of killed
 runs (git's lock files, temporary packs and directories) are cleared while
-our own lock is held. What runs git here runs it through `GitStore.git`.
+our own lock is held.
 """
 
 from __future__ import annotations
@@ -19,24 +19,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from pulseox_git.gitcmd import CacheLockedError, check_disk
-
-if TYPE_CHECKING:
-    from pulseox_git.gitstore import GitStore
+from pulseox_git.errors import CacheLockedError
+from pulseox_git.store.git.command import Git, check_disk
 
 log = logging.getLogger("pulseox_git")
 MARKER = "pulseox-cache.json"
 PACK_LIMIT = 32  # small packs (one per commit) before `tidy` rolls them up
-
-
-def default_cache_dir() -> Path:
-    """$PULSEOX_GIT_CACHE, else $XDG_CACHE_HOME/pulseox-git, else ~/.cache/pulseox-git."""
-    if os.environ.get("PULSEOX_GIT_CACHE"):
-        return Path(os.environ["PULSEOX_GIT_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "pulseox-git"
 
 
 @contextmanager
@@ -70,15 +59,15 @@ def valid(path: Path, url: str) -> bool:
             and (path / "config").is_file() and (path / "HEAD").is_file())
 
 
-def create(store: GitStore) -> None:
+def create(git: Git, fetch_refspec: str, blobless: bool) -> None:
     """Build a new cache in a temporary directory, then move it into place."""
-    log.info("cloning %s into the cache", store.url)
-    store.path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=store.path.parent))
+    log.info("cloning %s into the cache", git.url)
+    git.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=git.path.parent))
     try:
-        store.git("init", "--quiet", "--bare", str(tmp), cwd=store.path.parent)
-        origin = {"url": store.url, "fetch": f"+refs/heads/{store.branch}:{store.tracking}"}
-        if store.blobless:  # fetch trees and commits; blobs only when read
+        git("init", "--quiet", "--bare", str(tmp), cwd=git.path.parent)
+        origin = {"url": git.url, "fetch": fetch_refspec}
+        if blobless:  # fetch trees and commits; blobs only when read
             origin.update(promisor="true", partialclonefilter="blob:none")
         # appended in one write, not one `git config` per key (nor GitPython, whose
         # import alone costs more than the whole clone of a small repository)
@@ -88,16 +77,17 @@ def create(store: GitStore) -> None:
                          + _config_section("maintenance", {"autoDetach": "false"})  # unlock
                          + _config_section("core", {"logAllRefUpdates": "false"})
                          + _config_section("fastimport", {"unpackLimit": "0"}))
-        (tmp / MARKER).write_text(json.dumps({"url": store.url}))
-        discard(store.path)
-        os.rename(tmp, store.path)
+        (tmp / MARKER).write_text(json.dumps({"url": git.url}))
+        discard(git.path)
+        os.rename(tmp, git.path)
     except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
-        check_disk(str(getattr(err, "stderr", "")), store.cache_root)
+        check_disk(str(getattr(err, "stderr", "")), git.cache_root)
         raise
 
 
 def discard(path: Path) -> None:
+    """Move `path` aside, then delete it: a half-deleted cache is never seen in place."""
     if path.exists():
         trash = Path(tempfile.mkdtemp(prefix=".old-", dir=path.parent))
         os.rename(path, trash / "repo")
@@ -120,14 +110,14 @@ def clear_leftovers(path: Path) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
 
 
-def tidy(store: GitStore) -> None:
+def tidy(git: Git) -> None:
     """Each commit leaves one small pack (fast-import keeps it instead of running
     `unpack-objects`, a second process per post); roll them up once there are
     many, so lookups stay fast and git's own gc never needs a full repack."""
     with suppress(OSError):
-        packs = sum(n.endswith(".pack") for n in os.listdir(store.path / "objects" / "pack"))
+        packs = sum(n.endswith(".pack") for n in os.listdir(git.path / "objects" / "pack"))
         if packs > PACK_LIMIT:
-            store.git("repack", "--geometric=2", "-d", "-q")
+            git("repack", "--geometric=2", "-d", "-q")
 
 
 def _config_section(name: str, values: dict[str, str]) -> str:

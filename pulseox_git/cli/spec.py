@@ -1,0 +1,60 @@
+"""`pulseox-git spec add|remove|list`: what the dashboard watches, edited as commits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pulseox_git.cli.common import (
+    DryRun,
+    Owner,
+    PagePath,
+    Repo,
+    Where,
+    print_published,
+    repository_command,
+)
+from pulseox_git.dashboard import PulseOxDashboard
+from pulseox_git.dashboard.edit import add_spec, remove_spec
+from pulseox_git.dashboard.schedule import parse_grace
+from pulseox_git.dashboard.specs import PulseOxSpec
+
+PageOwner = Annotated[str | None, typer.Option(
+    "--page-owner", help="Owner of the page's repository, if not the dashboard's.")]
+PageRepo = Annotated[str | None, typer.Option(
+    "--page-repo", help="The page's repository, if not the dashboard's.")]
+
+
+@repository_command
+def add(
+    owner: Owner, repo: Repo, path: PagePath,
+    schedule: Annotated[str, typer.Option("--schedule", help="Duration (90s, 10m, 2h, 1d, "
+                                          "1w) or 5-field cron string.")],
+    grace: Annotated[str | None, typer.Option("--grace", help="Extra time before a late "
+                                              "page is MISSING, e.g. 10m.")] = None,
+    page_owner: PageOwner = None, page_repo: PageRepo = None, dry_run: DryRun = False,
+    *, where: Where,
+) -> None:
+    """Watch a page (or change how it is watched), as one commit."""
+    spec = PulseOxSpec(page_owner or owner, page_repo or repo, path, schedule,
+                       parse_grace(grace))
+    client = where.client(dry_run)
+    print_published(add_spec(client, owner, repo, spec, dry_run), client.store(owner, repo).url)
+
+
+@repository_command
+def remove(owner: Owner, repo: Repo, path: PagePath, page_owner: PageOwner = None,
+           page_repo: PageRepo = None, dry_run: DryRun = False, *, where: Where) -> None:
+    """Stop watching a page, as one commit."""
+    client = where.client(dry_run)
+    done = remove_spec(client, owner, repo, path, page_owner, page_repo, dry_run)
+    print_published(done, client.store(owner, repo).url)
+
+
+@repository_command
+def list_specs(owner: Owner, repo: Repo, *, where: Where) -> None:
+    """Print the specs in the dashboard repository, one a line."""
+    board = PulseOxDashboard(owner=owner, repo=repo, client=where.client()).get_remote_data()
+    for spec in board.spec_list or []:
+        typer.echo(spec.describe())

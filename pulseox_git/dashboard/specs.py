@@ -1,0 +1,239 @@
+"""What a dashboard watches (PulseOxSpec) and how (Settings), kept in the
+dashboard repository as `pulseox.toml`.
+
+Everything is checked when it is made, so a bad spec never reaches a commit.
+Secrets (webhook URLs, tokens) are never stored: the file names the
+environment variable that holds each one (`webhook_url_env = "SLACK_URL"`).
+`edit` changes the file in the repository as one commit.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import InitVar, dataclass, field
+from datetime import timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tomli_w
+
+from pulseox_git.dashboard.schedule import (
+    Schedule,
+    check_cron_runs,
+    describe,
+    parse_duration,
+    parse_grace,
+    parse_schedule,
+)
+from pulseox_git.dashboard.trends import TrendSettings
+from pulseox_git.errors import BadInputError
+from pulseox_git.page import check_path
+from pulseox_git.store.names import check_name
+
+SPEC_FILE = "pulseox.toml"
+MODES = ("md", "org")
+DEFAULT_TOLERANCE = timedelta(minutes=10)
+ENV_SUFFIX = "_env"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_HINTS = ("token", "password", "passwd", "secret", "key", "webhook", "auth", "sid",
+                 "credential")
+_SPEC_KEYS = {"owner", "repo", "path", "schedule", "grace"}
+_DASHBOARD_KEYS = {"mode", "tz", "tolerance"}
+
+
+@dataclass(frozen=True)
+class PulseOxSpec:
+    """One page to watch: where it is and how often it must be updated.
+
+    `schedule` is a timedelta, a duration string (`10m`) or a 5-field cron
+    string; `grace_period` (a timedelta or duration string) is extra time
+    before a late page counts as MISSING. A cron string that never comes round
+    is refused when a spec is made; one already in a spec file (`strict=False`)
+    is loaded, and the refresh puts that spec in ERROR instead of failing.
+    """
+
+    owner: str
+    repo: str
+    path: str
+    schedule: Schedule
+    grace_period: timedelta | None = None
+    strict: InitVar[bool] = True
+
+    def __post_init__(self, strict: bool) -> None:
+        check_name("owner", self.owner)
+        check_name("repo", self.repo)
+        check_path(self.path)
+        object.__setattr__(self, "schedule", parse_schedule(self.schedule))
+        if strict and isinstance(self.schedule, str):
+            check_cron_runs(self.schedule)
+        object.__setattr__(self, "grace_period", parse_grace(self.grace_period))
+
+    @property
+    def key(self) -> str:
+        """Names the spec across repositories: `owner/repo:path`."""
+        return f"{self.owner}/{self.repo}:{self.path}"
+
+    def describe(self) -> str:
+        """One line, as `spec list` prints it: `o/r:jobs/a.md every 1d grace 1h`."""
+        grace = f" grace {describe(self.grace_period)}" if self.grace_period else ""
+        return f"{self.key} every {describe(self.schedule)}{grace}"
+
+    def to_table(self) -> dict[str, str]:
+        table = {"owner": self.owner, "repo": self.repo, "path": self.path,
+                 "schedule": describe(self.schedule)}
+        if self.grace_period is not None:
+            table["grace"] = describe(self.grace_period)
+        return table
+
+    @classmethod
+    def from_table(cls, table: object, where: str) -> PulseOxSpec:
+        if not isinstance(table, dict):
+            raise BadInputError(f"{where}: not a table")
+        unknown = set(table) - _SPEC_KEYS
+        if unknown:
+            raise BadInputError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        missing = {"owner", "repo", "path", "schedule"} - set(table)
+        if missing:
+            raise BadInputError(f"{where}: no {sorted(missing)[0]}")
+        for key, value in table.items():
+            if not isinstance(value, str):
+                raise BadInputError(f"{where}: {key} must be a string, not {value!r}")
+        try:
+            return cls(table["owner"], table["repo"], table["path"], table["schedule"],
+                       table.get("grace"), strict=False)
+        except BadInputError as err:
+            raise BadInputError(f"{where}: {err}") from None
+
+
+def check_zone(name: str) -> str:
+    """An IANA time zone name such as `Europe/Paris` or `UTC`."""
+    try:
+        if not isinstance(name, str) or not name or name.startswith(("/", ".")):
+            raise ValueError
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInputError(f"unknown time zone {name!r}: use an IANA name such as "
+                            "'UTC' or 'Europe/Paris'") from None
+    return name
+
+
+def looks_secret(key: str, value: object) -> bool:
+    """Keys that name credentials, and any URL (webhook URLs carry their secret)."""
+    lowered = key.lower()
+    return any(hint in lowered for hint in _SECRET_HINTS) or (
+        isinstance(value, str) and "://" in value)
+
+
+def check_notify(notify: object, stored: bool) -> dict[str, dict[str, Any]]:
+    """`{provider: {kwarg: value}}`. In the stored form a secret must be given as
+    `<kwarg>_env = "ENV_VAR_NAME"`, never as its value."""
+    if notify is None:
+        return {}
+    if not isinstance(notify, dict):
+        raise BadInputError(f"notify must map provider names to settings, not {notify!r}")
+    checked: dict[str, dict[str, Any]] = {}
+    for provider, kwargs in notify.items():
+        if not isinstance(provider, str) or not _ENV_NAME.match(provider):
+            raise BadInputError(f"bad notify provider name {provider!r}")
+        if not isinstance(kwargs, dict):
+            raise BadInputError(f"notify.{provider} must be a table of settings, not a "
+                                f"{type(kwargs).__name__}")
+        for key, value in kwargs.items():
+            if key.endswith(ENV_SUFFIX):
+                if not isinstance(value, str) or not _ENV_NAME.match(value):
+                    raise BadInputError(f"notify.{provider}.{key} must name an environment "
+                                        f"variable, not {value!r}")
+            elif stored and looks_secret(key, value):
+                raise BadInputError(
+                    f"notify.{provider}.{key} looks like a secret and is never stored: "
+                    f"put it in an environment variable and write {key}{ENV_SUFFIX} = "
+                    f"\"{provider.upper()}_{key.upper()}\" instead")
+        checked[provider] = dict(kwargs)
+    return checked
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the dashboard renders and whom it tells. `notify` is the stored form."""
+
+    mode: str = "md"
+    tz: str = "UTC"
+    tolerance: timedelta = DEFAULT_TOLERANCE
+    notify: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trends: TrendSettings = field(default_factory=TrendSettings)  # the [trends] table
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise BadInputError(f"bad mode {self.mode!r}: use md or org")
+        check_zone(self.tz)
+        tolerance = self.tolerance
+        if isinstance(tolerance, str):
+            tolerance = parse_duration(tolerance, "tolerance")
+        if not isinstance(tolerance, timedelta) or tolerance < timedelta(0):
+            raise BadInputError(f"bad tolerance {self.tolerance!r}: it must not be negative")
+        object.__setattr__(self, "tolerance", tolerance)
+        object.__setattr__(self, "notify", check_notify(self.notify, stored=True))
+
+    @property
+    def summary_path(self) -> str:
+        return f"summary.{self.mode}"
+
+    @property
+    def zone(self) -> tzinfo:
+        return ZoneInfo(self.tz)
+
+
+def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Settings]:
+    """Specs and settings from the text of a spec file."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise BadInputError(f"{where} is not valid TOML: {err}") from None
+    unknown = set(data) - {"dashboard", "notify", "spec", "trends"}
+    if unknown:
+        raise BadInputError(f"{where}: unknown table {sorted(unknown)[0]!r}")
+    board = data.get("dashboard", {})
+    if not isinstance(board, dict) or set(board) - _DASHBOARD_KEYS:
+        extra = sorted(set(board) - _DASHBOARD_KEYS) if isinstance(board, dict) else board
+        raise BadInputError(f"{where}: [dashboard] may only set mode, tz and tolerance, "
+                            f"not {extra!r}")
+    try:
+        settings = Settings(board.get("mode", "md"), board.get("tz", "UTC"),
+                            board.get("tolerance", DEFAULT_TOLERANCE), data.get("notify", {}),
+                            TrendSettings.from_toml(data.get("trends")))
+    except BadInputError as err:
+        raise BadInputError(f"{where}: {err}") from None
+    tables = data.get("spec", [])
+    if not isinstance(tables, list):
+        raise BadInputError(f"{where}: spec must be an array of [[spec]] tables")
+    specs = [PulseOxSpec.from_table(t, f"{where}, spec {i}") for i, t in enumerate(tables, 1)]
+    check_unique(specs, where)
+    return specs, settings
+
+
+def dumps(specs: list[PulseOxSpec], settings: Settings) -> str:
+    """The spec file's text (tomli-w), read back by `loads`."""
+    check_unique(specs)
+    data: dict[str, Any] = {"dashboard": {"mode": settings.mode, "tz": settings.tz,
+                                          "tolerance": describe(settings.tolerance)}}
+    if settings.notify:
+        data["notify"] = settings.notify
+    if settings.trends != TrendSettings():
+        data["trends"] = settings.trends.to_toml()
+    header = ("# pulseox-git dashboard: what it watches and how it reports.\n"
+              "# Written by pulseox-git (spec remove, a changed spec or setting): comments\n"
+              "# written by hand are not kept then; `spec add` only appends.\n"
+              "# Never put a secret here: name the environment variable that holds it\n"
+              "# (webhook_url_env = \"VAR\").\n\n")
+    # one [[spec]] table per spec (tomli-w would pick inline tables for short ones)
+    tables = "".join(f"\n[[spec]]\n{tomli_w.dumps(spec.to_table())}" for spec in specs)
+    return header + tomli_w.dumps(data) + tables
+
+
+def check_unique(specs: list[PulseOxSpec], where: str = "the spec list") -> None:
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.key in seen:
+            raise BadInputError(f"spec {spec.key!r} appears twice in {where}")
+        seen.add(spec.key)

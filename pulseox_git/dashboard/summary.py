@@ -1,0 +1,70 @@
+"""The summary text: Changes, ERROR, MISSING, OK, then a footer like a page's.
+
+Pure: entries in, text out. `Links` names each page as the summary and the
+status page show it: relative inside the dashboard's repository, an absolute
+web link for pages elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from pulseox_git.dashboard.rules import STATUSES, Entry, counts, format_when
+from pulseox_git.dashboard.specs import PulseOxSpec, Settings
+from pulseox_git.dashboard.trends import trend_note
+from pulseox_git.page import render
+
+WEB_LINK = "https://github.com/{owner}/{repo}/blob/{branch}/{path}"
+
+
+@dataclass(frozen=True)
+class Links:
+    """How the dashboard in `own` links to a spec's page."""
+
+    own: tuple[str, str]
+    branch: str
+    web_link: str = WEB_LINK
+
+    def target(self, spec: PulseOxSpec) -> tuple[str, str]:
+        """A page's label and link: relative for pages in this repository, an
+        absolute web link elsewhere."""
+        if (spec.owner, spec.repo) == self.own:
+            return spec.path, quote(spec.path, safe="/")
+        link = self.web_link.format(owner=spec.owner, repo=spec.repo, branch=self.branch,
+                                    path=quote(spec.path, safe="/"))
+        return f"{spec.owner}/{spec.repo}/{spec.path}", link
+
+    def markup(self, spec: PulseOxSpec, mode: str) -> str:
+        """The page's link in the summary's markup (md or org)."""
+        label, target = self.target(spec)
+        return f"[[{target}][{label}]]" if mode == "org" else f"[{label}]({target})"
+
+
+def render_summary(entries: Sequence[Entry], now: datetime, settings: Settings,
+                   links: Links) -> str:
+    """Changes, ERROR, MISSING, OK (empty ones left out), then a footer."""
+    mark = "*" if settings.mode == "org" else "#"
+    tz = settings.tz
+
+    def link(entry: Entry) -> str:
+        return links.markup(entry.spec, settings.mode)
+
+    sections = []
+    changes = [f"- {link(e)} {e.previous} --> {e.status} {format_when(e.updated, tz)}"
+               for e in entries if e.changed]
+    if changes:
+        sections.append((f"{mark} Changes", changes))
+    for name in STATUSES:
+        lines = [" ".join(part for part in (f"- {link(e)}", e.note,
+                                            trend_note(e.trend, settings.zone),
+                                            format_when(e.updated, tz)) if part)
+                 for e in entries if e.status == name]
+        if lines:
+            sections.append((f"{mark} {name}", lines))
+    body = "\n\n".join("\n".join([title, *lines]) for title, lines in sections)
+    bad = any(e.status != "OK" for e in entries)
+    return render(settings.summary_path, body, "BAD" if bad else "GOOD",
+                  now.replace(microsecond=0), counts(entries))

@@ -1,0 +1,2 @@
+"""The job's side: what a job hands the client to report, besides one page
+(a batch manifest, the original's file-existence check)."""

@@ -1,0 +1,148 @@
+"""The store interface: what the client and the dashboard need from a repository.
+
+Two stores implement it: `store.git.GitStore` (a cached clone; the normal
+case) and `store.api.ApiStore` (GitHub's REST API, where no clone is
+possible). Callers never ask which one they hold. Everything here is shared
+by both: the change a commit makes, what publishing it did, one report of a
+page's history, the rules that keep a write inside the repository's tree, and
+the pause between attempts after a lost race.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from pulseox_git.errors import BadInputError
+
+T = TypeVar("T")
+TREE_MODE = "040000"
+_KINDS = {"040000": "a folder", "120000": "a symlink"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one commit should write: files by path, and the commit message."""
+
+    files: dict[str, bytes]
+    message: str
+    when: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Published:
+    """What `Store.publish` did: the commit, its parent, and which paths it created."""
+
+    sha: str | None
+    parent: str | None
+    created: tuple[str, ...]
+    changed: tuple[str, ...]
+    attempts: int
+    dry_run: bool
+    message: str
+
+    @classmethod
+    def of(cls, sha: str | None, parent: str | None, change: Change, existing: set[str],
+           attempt: int, dry_run: bool) -> Published:
+        """The outcome of writing `change`, whose paths in `existing` were there before."""
+        created = tuple(p for p in change.files if p not in existing)
+        changed = tuple(p for p in change.files if p in existing)
+        return cls(sha, parent, created, changed, attempt, dry_run, change.message)
+
+
+@dataclass(frozen=True, slots=True)  # many of them: keep each small
+class Report:
+    """One commit that touched a watched page, and what the page said then."""
+
+    commit: str
+    time: datetime  # the commit time
+    report: str | None  # GOOD, BAD, or None when the page had no readable report
+    note: str = ""
+    problem: str | None = None  # why `report` is None ("deleted", "no metadata footer", ...)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time": self.time.isoformat(timespec="seconds"), "report": self.report,
+                "note": self.note, "problem": self.problem, "commit": self.commit}
+
+
+History = dict[str, list[Report]]  # reports by page path, newest first
+MakeChange = Callable[["Store", str | None], Change]
+
+
+class Store(Protocol):
+    """One branch of one repository."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def branch(self) -> str: ...
+
+    def run(self, work: Callable[[str | None], T]) -> T:
+        """Bring the branch up to date, then `work(tip)` (tip None: the branch is empty)."""
+        ...
+
+    def read_files(self, rev: str | None, paths: Sequence[str]) -> dict[str, bytes]:
+        """The contents of the regular files among `paths` at `rev`."""
+        ...
+
+    def history(self, tip: str | None, paths: Sequence[str]) -> History:
+        """Every report of each path reachable from `tip`, newest first."""
+        ...
+
+    def commit_at(self, tip: str | None, point: datetime | str) -> tuple[str | None, datetime]:
+        """The commit that stood on the branch at `point` (a time, or a revision such
+        as `HEAD~3`), and the time it stands for."""
+        ...
+
+    def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
+        """Build `make_change(store, tip)` on the tip and write it without force; on a
+        lost race build it again on the new tip."""
+        ...
+
+
+def path_prefixes(paths: Sequence[str]) -> list[str]:
+    """Every path and each of its parent folders, sorted."""
+    return sorted({page.rsplit("/", i)[0] for page in paths for i in range(page.count("/") + 1)})
+
+
+def confine(entries: Mapping[str, tuple[str, str]], paths: Sequence[str]) -> set[str]:
+    """Refuse paths that land on a folder, a symlink or a submodule, or go through
+    a file or symlink; return the paths that already exist. `entries` are the
+    mode and id of each of `path_prefixes(paths)` that exists."""
+    existing = set()
+    for page in paths:
+        parts = page.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            mode = entries.get(parent, (TREE_MODE,))[0]
+            if mode != TREE_MODE:
+                kind = "a symlink" if mode == "120000" else "not a folder"
+                raise BadInputError(f"page path {page!r} goes through {parent!r}, "
+                                    f"which is {kind} in the repository")
+        if page in entries:
+            mode = entries[page][0]
+            if mode not in ("100644", "100755"):
+                kind = _KINDS.get(mode, "a submodule")
+                raise BadInputError(f"page path {page!r} is {kind} in the repository")
+            existing.add(page)
+    return existing
+
+
+class Backoff:
+    """Jittered, growing pauses between attempts after a lost race, so racing
+    writers spread out instead of all trying again at once."""
+
+    FIRST, MOST = 0.05, 2.0  # seconds
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.sleep = sleep
+        self.delay = self.FIRST
+
+    def wait(self) -> None:
+        self.sleep(self.delay * (0.5 + random.random()))
+        self.delay = min(self.delay * 2, self.MOST)
