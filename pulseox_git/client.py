@@ -55,28 +55,42 @@ def as_page(page: Page | Mapping[str, str]) -> Page:
         raise BadInputError(f"a page must be a dict or Page, not {page!r}")
     unknown = set(page) - {"path", "content", "report", "note"}
     if unknown or "path" not in page or "content" not in page:
-        raise BadInputError(f"a page needs path and content (and may have report, note); "
-                            f"got keys {sorted(page)}")
+        raise BadInputError(
+            f"a page needs path and content (and may have report, note); got keys {sorted(page)}"
+        )
     return Page(page["path"], page["content"], page.get("report", "GOOD"), page.get("note", ""))
 
 
 class PulseOxClient:
     """Posts pages as git commits through a cached clone of each repository."""
 
-    def __init__(self, token: str | None = None, *, remote: str | None = None,
-                 branch: str = "main", cache_dir: str | os.PathLike[str] | None = None,
-                 dry_run: bool = False, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
-                 clock: Clock = utc_now, transport: str = "auto",
-                 api_url: str | None = None) -> None:
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        remote: str | None = None,
+        branch: str = "main",
+        cache_dir: str | os.PathLike[str] | None = None,
+        dry_run: bool = False,
+        max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+        clock: Clock = utc_now,
+        transport: str = "auto",
+        api_url: str | None = None,
+    ) -> None:
         self.token = auth.resolve_token(token)
         self.remote = remote
         self.branch = branch
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.dry_run = dry_run
-        if (isinstance(max_page_bytes, bool) or not isinstance(max_page_bytes, int)
-                or max_page_bytes < 1):
-            raise BadInputError(f"bad page size limit {max_page_bytes!r} (max_page_bytes): "
-                                "give a number of bytes above 0")
+        if (
+            isinstance(max_page_bytes, bool)
+            or not isinstance(max_page_bytes, int)
+            or max_page_bytes < 1
+        ):
+            raise BadInputError(
+                f"bad page size limit {max_page_bytes!r} (max_page_bytes): "
+                "give a number of bytes above 0"
+            )
         self.max_page_bytes = max_page_bytes
         self.clock = clock
         self.transport = check_transport(transport)
@@ -92,17 +106,37 @@ class PulseOxClient:
         Kept per client, so a fallback is decided once."""
         if (owner, repo) not in self._stores:
             self._stores[owner, repo] = open_store(
-                owner, repo, transport=self.transport, remote=self.remote, branch=self.branch,
-                token=self.token, cache_dir=self.cache_dir, api_url=self.api_url)
+                owner,
+                repo,
+                transport=self.transport,
+                remote=self.remote,
+                branch=self.branch,
+                token=self.token,
+                cache_dir=self.cache_dir,
+                api_url=self.api_url,
+            )
         return self._stores[owner, repo]
 
-    def post(self, owner: str, repo: str, path: str, content: str, report: str = "GOOD",
-             note: str = "", message: str | None = None) -> PostResult:
+    def post(
+        self,
+        owner: str,
+        repo: str,
+        path: str,
+        content: str,
+        report: str = "GOOD",
+        note: str = "",
+        message: str | None = None,
+    ) -> PostResult:
         """Replace the page at `path` with `content` and a footer, in one commit."""
         return self.post_many(owner, repo, [Page(path, content, report, note)], message)
 
-    def post_many(self, owner: str, repo: str, pages: Iterable[Page | Mapping[str, str]],
-                  message: str | None = None) -> PostResult:
+    def post_many(
+        self,
+        owner: str,
+        repo: str,
+        pages: Iterable[Page | Mapping[str, str]],
+        message: str | None = None,
+    ) -> PostResult:
         """Post many pages, any mix of reports, in ONE commit."""
         if isinstance(pages, (str, bytes, Mapping)) or not isinstance(pages, Iterable):
             raise BadInputError(f"pages must be a list of pages (dicts or Page), not {pages!r}")
@@ -120,14 +154,23 @@ class PulseOxClient:
 
         def make_change(_store: Store, _tip: str | None) -> Change:
             when = self.clock().replace(microsecond=0)
-            files = {p.path: render(p.path, p.content, p.report, when, p.note).encode()
-                     for p in checked}
+            files = {
+                p.path: render(p.path, p.content, p.report, when, p.note).encode() for p in checked
+            }
             return Change(files, text, when)
 
         store = self.store(owner, repo)
         done = store.publish(make_change, dry_run=self.dry_run)
-        return PostResult(201 if done.created else 200, done.sha, done.created, done.changed,
-                          done.attempts, done.dry_run, done.message, store.url)
+        return PostResult(
+            201 if done.created else 200,
+            done.sha,
+            done.created,
+            done.changed,
+            done.attempts,
+            done.dry_run,
+            done.message,
+            store.url,
+        )
 
     def history(self, owner: str, repo: str, path: str) -> list[Report]:
         """A page's reports, newest first, read through the cache (one fetch)."""

@@ -30,8 +30,9 @@ class Number:
         """`given` when it is not None (a number, checked the same way), else the
         environment's value, else the default."""
         if given is not None:
-            number = given if isinstance(given, (int, float)) and not isinstance(given, bool) \
-                else None
+            number = (
+                given if isinstance(given, (int, float)) and not isinstance(given, bool) else None
+            )
             return self._check(number, given, self.what)
         value = os.environ.get(self.name) or ""
         if not value:
@@ -46,8 +47,7 @@ class Number:
         return int(self.get(given))
 
     def _check(self, number: float | None, value: object, label: str) -> float:
-        if number is None or not 0 < number < self.below or (
-                self.whole and number != int(number)):
+        if number is None or not 0 < number < self.below or (self.whole and number != int(number)):
             kind = "a whole number" if self.whole else "a number"
             bound = f" and below {self.below:g}" if self.below < float("inf") else ""
             raise BadInputError(f"bad {label} {value!r}: use {kind} above 0{bound}")
@@ -103,8 +103,7 @@ def blobless() -> bool:
 
 def committer() -> tuple[str, str]:
     """Who commits: git's own GIT_COMMITTER_NAME/EMAIL when set, else pulseox-git."""
-    return (text("GIT_COMMITTER_NAME") or COMMITTER[0],
-            text("GIT_COMMITTER_EMAIL") or COMMITTER[1])
+    return (text("GIT_COMMITTER_NAME") or COMMITTER[0], text("GIT_COMMITTER_EMAIL") or COMMITTER[1])
 
 
 def has_ssh_command() -> bool:

@@ -33,8 +33,12 @@ from pulseox_git.page import Page, commit_message, render  # noqa: E402
 ORIGINAL = "pulseox==0.1.5"
 ORIGINAL_EXTRA = "pytz"  # imported by pulseox.specs but not declared by 0.1.5
 ORIGINAL_VENV = ROOT / ".bench" / "pulseox-venv"
-IDENTITY = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+}
 TRACK = "+refs/heads/main:refs/remotes/origin/main"
 LOG_FORMAT = "--format=%x1e%H %ct%n%B"
 # Runs a command, then prints its wall time and the peak RSS of the process tree.
@@ -61,8 +65,9 @@ class Sizes:
     original_reps: int
 
 
-FULL = Sizes((10, 100, 1000), 7, 50, ((100, 1000), (100, 10000), (1000, 1000), (1000, 10000)),
-             5, 15, 3)
+FULL = Sizes(
+    (10, 100, 1000), 7, 50, ((100, 1000), (100, 10000), (1000, 1000), (1000, 10000)), 5, 15, 3
+)
 QUICK = Sizes((10, 100, 1000), 3, 20, ((100, 1000), (100, 4000)), 3, 7, 1)
 TINY = Sizes((3, 10), 1, 3, ((5, 20), (5, 40)), 1, 1, 1)
 
@@ -81,8 +86,14 @@ def stats(samples: list[float]) -> dict:
     """Median and median absolute deviation, in seconds, with the raw samples."""
     median = statistics.median(samples)
     spread = statistics.median(abs(s - median) for s in samples)
-    return {"median": median, "spread": spread, "min": min(samples), "max": max(samples),
-            "n": len(samples), "samples": samples}
+    return {
+        "median": median,
+        "spread": spread,
+        "min": min(samples),
+        "max": max(samples),
+        "n": len(samples),
+        "samples": samples,
+    }
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -94,20 +105,26 @@ def timed(action: Callable[[], object]) -> float:
 def measured(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
     """Wall time and peak RSS (bytes) of `cmd`, from a fresh parent that reads
     resource.getrusage(RUSAGE_CHILDREN), so no earlier child counts."""
-    out = subprocess.run([sys.executable, "-c", MEASURED, *cmd], env=env, check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURED, *cmd], env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
     if out[2] != "0":
         raise RuntimeError(f"{' '.join(cmd)} exited {out[2]}")
     return float(out[0]), int(out[1]) * 1024
 
 
-def fast_import_commit(ref: str, files: dict[str, bytes], message: str, when: int,
-                       parent: str | None = None) -> bytes:
+def fast_import_commit(
+    ref: str, files: dict[str, bytes], message: str, when: int, parent: str | None = None
+) -> bytes:
     """One fast-import commit that writes `files` on `ref`."""
     msg = message.encode()
-    chunks = [f"commit {ref}\n".encode(),
-              f"committer Bench <bench@example.invalid> {when} +0000\n".encode(),
-              f"data {len(msg)}\n".encode(), msg, b"\n"]
+    chunks = [
+        f"commit {ref}\n".encode(),
+        f"committer Bench <bench@example.invalid> {when} +0000\n".encode(),
+        f"data {len(msg)}\n".encode(),
+        msg,
+        b"\n",
+    ]
     if parent:
         chunks.append(f"from {parent}\n".encode())
     for path, data in files.items():
@@ -118,8 +135,9 @@ def fast_import_commit(ref: str, files: dict[str, bytes], message: str, when: in
 def make_remote(path: Path, stream: bytes = b"") -> Path:
     """A bare repository with one first commit, plus whatever `stream` adds."""
     git("init", "--quiet", "--bare", "--initial-branch=main", str(path))
-    first = fast_import_commit("refs/heads/main", {"README.md": b"bench\n"}, "start",
-                               int(time.time()) - 86400 * 30)
+    first = fast_import_commit(
+        "refs/heads/main", {"README.md": b"bench\n"}, "start", int(time.time()) - 86400 * 30
+    )
     git("fast-import", "--quiet", cwd=path, input=first + stream)
     return path
 
@@ -135,16 +153,23 @@ def raw_clone(remote: Path, path: Path) -> Path:
 def raw_post(work: Path, files: dict[str, bytes], message: str) -> None:
     """What a post costs in plain git: fetch, one fast-import commit, push."""
     git("fetch", "--quiet", "--no-tags", "origin", TRACK, cwd=work)
-    stream = fast_import_commit("refs/heads/work", files, message, int(time.time()),
-                                parent="refs/remotes/origin/main^0")
+    stream = fast_import_commit(
+        "refs/heads/work", files, message, int(time.time()), parent="refs/remotes/origin/main^0"
+    )
     git("fast-import", "--quiet", "--force", cwd=work, input=stream)
     git("push", "--quiet", "origin", "refs/heads/work:refs/heads/main", cwd=work)
 
 
 def pages(n: int, rep: int, prefix: str = "jobs") -> list[Page]:
-    return [Page(f"{prefix}/team-{i % 10}/job-{i:05d}.md",
-                 f"job {i} ran, round {rep}\n- rows: {i * 7 + rep}\n",
-                 "BAD" if i % 17 == 0 else "GOOD", f"round {rep}") for i in range(n)]
+    return [
+        Page(
+            f"{prefix}/team-{i % 10}/job-{i:05d}.md",
+            f"job {i} ran, round {rep}\n- rows: {i * 7 + rep}\n",
+            "BAD" if i % 17 == 0 else "GOOD",
+            f"round {rep}",
+        )
+        for i in range(n)
+    ]
 
 
 def rendered(batch: list[Page]) -> dict[str, bytes]:
@@ -161,8 +186,12 @@ class Original:
 
     def __init__(self, python: Path, work: Path) -> None:
         self.python, self.work = python, work
-        self.proc = subprocess.Popen([str(python), "-c", ORIGINAL_DRIVER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [str(python), "-c", ORIGINAL_DRIVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def clone(self, name: str, stream: bytes = b"") -> Path:
         """A working-tree clone of a new remote: what the original's git backend uses."""
@@ -206,8 +235,10 @@ class Bench:
         out = self.results.setdefault("batch", {})
         for n in self.sizes.batch:
             client = self.client(f"batch-{n}")
-            raw = raw_clone(make_remote(self.work / f"raw-batch-{n}.git"),
-                            self.work / f"raw-cache-batch-{n}.git")
+            raw = raw_clone(
+                make_remote(self.work / f"raw-batch-{n}.git"),
+                self.work / f"raw-cache-batch-{n}.git",
+            )
             orig = self.original.clone(f"batch-{n}") if self.original else None
             orig_reps = self.sizes.original_reps if n >= 1000 else self.sizes.batch_reps
             client.post_many("bench", "status", pages(n, -1))  # warm the cache
@@ -218,16 +249,19 @@ class Bench:
                 batch = pages(n, rep)
                 ours.append(timed(lambda c=client, b=batch: c.post_many("bench", "status", b)))
                 files = rendered(batch)
-                plain.append(timed(lambda r=raw, f=files, b=batch:
-                                   raw_post(r, f, commit_message(b))))
+                plain.append(
+                    timed(lambda r=raw, f=files, b=batch: raw_post(r, f, commit_message(b)))
+                )
                 if orig and self.original and rep < orig_reps:
                     theirs.append(self.original(kind="batch", clone=str(orig), n=n, rep=rep))
             out[str(n)] = {"pulseox_git": stats(ours), "raw_git": stats(plain)}
             if theirs:
                 out[str(n)]["original"] = stats(theirs)
-            self.log(f"  (a) N={n}: {statistics.median(ours):.3f}s vs raw "
-                     f"{statistics.median(plain):.3f}s"
-                     + (f" vs original {statistics.median(theirs):.3f}s" if theirs else ""))
+            self.log(
+                f"  (a) N={n}: {statistics.median(ours):.3f}s vs raw "
+                f"{statistics.median(plain):.3f}s"
+                + (f" vs original {statistics.median(theirs):.3f}s" if theirs else "")
+            )
 
     def posts(self) -> None:
         """(b) single posts one after another on a warm cache, against raw git
@@ -241,8 +275,13 @@ class Bench:
         ours, plain, theirs = [], [], []
         for i in range(self.sizes.posts):
             page = Page(f"jobs/job-{i % 7}.md", f"run {i}\n", "GOOD", f"run {i}")
-            ours.append(timed(lambda p=page: client.post("bench", "status", p.path, p.content,
-                                                         p.report, p.note)))
+            ours.append(
+                timed(
+                    lambda p=page: client.post(
+                        "bench", "status", p.path, p.content, p.report, p.note
+                    )
+                )
+            )
             files = rendered([page])
             plain.append(timed(lambda f=files, p=page: raw_post(raw, f, commit_message([p]))))
             if orig and self.original:
@@ -250,23 +289,31 @@ class Bench:
         self.results["posts"] = {"pulseox_git": stats(ours), "raw_git": stats(plain)}
         if theirs:
             self.results["posts"]["original"] = stats(theirs)
-        self.log(f"  (b) per post: {statistics.median(ours) * 1000:.1f} ms vs raw "
-                 f"{statistics.median(plain) * 1000:.1f} ms"
-                 + (f" vs original {statistics.median(theirs) * 1000:.1f} ms" if theirs else ""))
+        self.log(
+            f"  (b) per post: {statistics.median(ours) * 1000:.1f} ms vs raw "
+            f"{statistics.median(plain) * 1000:.1f} ms"
+            + (f" vs original {statistics.median(theirs) * 1000:.1f} ms" if theirs else "")
+        )
 
     def startup(self) -> None:
         """(e) process start-up, against python itself."""
-        cases = {"pulseox-git --version": [self.cli, "--version"],
-                 "pulseox-git post --help": [self.cli, "post", "--help"],
-                 "python3 -c pass": [sys.executable, "-c", "pass"],
-                 "python3 -c 'import typer'": [sys.executable, "-c", "import typer"]}
+        cases = {
+            "pulseox-git --version": [self.cli, "--version"],
+            "pulseox-git post --help": [self.cli, "post", "--help"],
+            "python3 -c pass": [sys.executable, "-c", "pass"],
+            "python3 -c 'import typer'": [sys.executable, "-c", "import typer"],
+        }
         samples: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(self.sizes.startup_reps + 1):  # the first round only warms the disk cache
             for name, cmd in cases.items():
                 samples[name].append(measured(cmd)[0])
         self.results["startup"] = {name: stats(s[1:]) for name, s in samples.items()}
-        self.log("  (e) " + ", ".join(f"{k}: {statistics.median(v[1:]) * 1000:.0f} ms"
-                                      for k, v in samples.items()))
+        self.log(
+            "  (e) "
+            + ", ".join(
+                f"{k}: {statistics.median(v[1:]) * 1000:.0f} ms" for k, v in samples.items()
+            )
+        )
 
     # -- (c) the dashboard -----------------------------------------------------
 
@@ -281,12 +328,17 @@ class Bench:
         chunks = [fast_import_commit("refs/heads/main", files, commit_message(first), start)]
         for k in range(1, commits):
             when = start + k * 30
-            page = Page(paths[k % specs], f"run {k}\n", "BAD" if k % 13 == 0 else "GOOD",
-                        f"run {k}")
-            text = render(page.path, page.content, page.report,
-                          datetime.fromtimestamp(when, UTC), page.note).encode()
-            chunks.append(fast_import_commit("refs/heads/main", {page.path: text},
-                                             commit_message([page]), when))
+            page = Page(
+                paths[k % specs], f"run {k}\n", "BAD" if k % 13 == 0 else "GOOD", f"run {k}"
+            )
+            text = render(
+                page.path, page.content, page.report, datetime.fromtimestamp(when, UTC), page.note
+            ).encode()
+            chunks.append(
+                fast_import_commit(
+                    "refs/heads/main", {page.path: text}, commit_message([page]), when
+                )
+            )
         return b"".join(chunks)
 
     def dashboard(self) -> None:
@@ -304,11 +356,24 @@ class Bench:
             remote = make_remote(remotes / "bench" / f"{name}.git", stream)
             orig = self.original.clone(name, stream) if self.original else None
             env = {**os.environ, "PULSEOX_GIT_REMOTE": f"file://{remotes}/{{owner}}/{{repo}}.git"}
-            cmd = [self.cli, "dashboard", "refresh", "--owner", "bench", "--repo", name,
-                   "--no-write"]
-            raw_cmd = ["sh", "-c", 'git clone --quiet "$1" "$2" && '
-                       f'git -C "$2" log -z --name-only "{LOG_FORMAT}" main >/dev/null', "sh",
-                       f"file://{remote}"]
+            cmd = [
+                self.cli,
+                "dashboard",
+                "refresh",
+                "--owner",
+                "bench",
+                "--repo",
+                name,
+                "--no-write",
+            ]
+            raw_cmd = [
+                "sh",
+                "-c",
+                'git clone --quiet "$1" "$2" && '
+                f'git -C "$2" log -z --name-only "{LOG_FORMAT}" main >/dev/null',
+                "sh",
+                f"file://{remote}",
+            ]
             ours, plain, theirs, rss = [], [], [], []
             for rep in range(self.sizes.dash_reps):
                 cache = self.work / f"dash-cache-{name}-{rep}"
@@ -318,16 +383,21 @@ class Bench:
                 plain.append(measured([*raw_cmd, str(self.work / f"raw-{name}-{rep}")])[0])
                 if orig and self.original:
                     theirs.append(self.original.dashboard(orig, specs))
-            entry = {"pulseox_git": stats(ours), "raw_git": stats(plain),
-                     "peak_rss_bytes": max(rss)}
+            entry = {
+                "pulseox_git": stats(ours),
+                "raw_git": stats(plain),
+                "peak_rss_bytes": max(rss),
+            }
             if theirs:
                 entry["original"] = stats(theirs)
             if (specs, commits) == self.sizes.dash[-1]:
                 entry["incremental"] = self.incremental(remote, name, env, cmd)
             out[name] = {"specs": specs, "commits": commits, **entry}
-            self.log(f"  (c) {specs} specs x {commits} commits: cold {statistics.median(ours):.3f}s"
-                     f" vs raw {statistics.median(plain):.3f}s, peak {max(rss) >> 20} MB"
-                     + (f"; original {statistics.median(theirs):.3f}s" if theirs else ""))
+            self.log(
+                f"  (c) {specs} specs x {commits} commits: cold {statistics.median(ours):.3f}s"
+                f" vs raw {statistics.median(plain):.3f}s, peak {max(rss) >> 20} MB"
+                + (f"; original {statistics.median(theirs):.3f}s" if theirs else "")
+            )
 
     def incremental(self, remote: Path, name: str, env: dict, cmd: list[str]) -> dict:
         """A refresh on a warm cache after 10 new posts, each its own commit."""
@@ -397,8 +467,19 @@ def install_original() -> Path | None:
         return python
     try:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(ORIGINAL_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                        "--disable-pip-version-check", ORIGINAL, ORIGINAL_EXTRA], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                ORIGINAL,
+                ORIGINAL_EXTRA,
+            ],
+            check=True,
+        )
     except (subprocess.CalledProcessError, OSError) as err:
         print(f"warning: could not install {ORIGINAL}: {err}", file=sys.stderr)
         return None
@@ -408,8 +489,10 @@ def install_original() -> Path | None:
 
 def spec_file(owner: str, repo: str, paths: list[str]) -> str:
     """pulseox.toml watching `paths` daily, in the format pulseox_git.specs reads."""
-    tables = "".join(f'\n[[spec]]\nowner = "{owner}"\nrepo = "{repo}"\npath = "{path}"\n'
-                     'schedule = "1d"\n' for path in paths)
+    tables = "".join(
+        f'\n[[spec]]\nowner = "{owner}"\nrepo = "{repo}"\npath = "{path}"\nschedule = "1d"\n'
+        for path in paths
+    )
     return '[dashboard]\nmode = "md"\ntz = "UTC"\n' + tables
 
 
@@ -459,14 +542,24 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
         if len(small) > 1:
             lo, hi = small[-2], small[-1]
             growth = ratio(batch[hi]["pulseox_git"], batch[lo]["pulseox_git"])
-            found.append((f"(a) growth {lo} -> {hi} pages no worse than linear "
-                          f"(<= {int(hi) // int(lo)}x)", times(growth),
-                          growth <= int(hi) / int(lo)))
+            found.append(
+                (
+                    f"(a) growth {lo} -> {hi} pages no worse than linear "
+                    f"(<= {int(hi) // int(lo)}x)",
+                    times(growth),
+                    growth <= int(hi) / int(lo),
+                )
+            )
         orig = batch[n].get("original")
         if orig:
             speed = ratio(orig, batch[n]["pulseox_git"])
-            found.append((f"(d) batch of {n} at least 10x faster than the original",
-                          times(speed), at(speed >= 10, n == "1000")))
+            found.append(
+                (
+                    f"(d) batch of {n} at least 10x faster than the original",
+                    times(speed),
+                    at(speed >= 10, n == "1000"),
+                )
+            )
     posts = results.get("posts")
     if posts:
         r = ratio(posts["pulseox_git"], posts["raw_git"])
@@ -479,68 +572,125 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
         what = f"{dash['specs']} specs x {dash['commits']} commits"
         full = (dash["specs"], dash["commits"]) == (1000, 10000)
         r = ratio(dash["pulseox_git"], dash["raw_git"])
-        found.append((f"(c) cold refresh of {what} at most 2x raw clone + log", times(r),
-                      at(r <= 2, full)))
+        found.append(
+            (f"(c) cold refresh of {what} at most 2x raw clone + log", times(r), at(r <= 2, full))
+        )
         mb = dash["peak_rss_bytes"] / 2**20
-        found.append((f"(c) refresh of {what} under 200 MB peak", f"{mb:.0f} MB",
-                      at(mb < 200, full)))
+        found.append(
+            (f"(c) refresh of {what} under 200 MB peak", f"{mb:.0f} MB", at(mb < 200, full))
+        )
         if dash.get("incremental"):
             r = ratio(dash["incremental"], dash["pulseox_git"])
-            found.append(("(c) refresh after 10 more posts a small fraction of cold (<= 1/3)",
-                          times(r), at(r <= 1 / 3, full)))
-        fewer = [d for d in results["dashboard"].values() if isinstance(d, dict)
-                 and d.get("specs") == dash["specs"] and d["commits"] < dash["commits"]]
+            found.append(
+                (
+                    "(c) refresh after 10 more posts a small fraction of cold (<= 1/3)",
+                    times(r),
+                    at(r <= 1 / 3, full),
+                )
+            )
+        fewer = [
+            d
+            for d in results["dashboard"].values()
+            if isinstance(d, dict)
+            and d.get("specs") == dash["specs"]
+            and d["commits"] < dash["commits"]
+        ]
         if fewer:
             grow = ratio(dash["pulseox_git"], fewer[0]["pulseox_git"])
             limit = dash["commits"] / fewer[0]["commits"]
-            found.append((f"(c) linear in H: {fewer[0]['commits']} -> {dash['commits']} commits "
-                          f"(<= {limit:g}x)", times(grow), grow <= limit))
+            found.append(
+                (
+                    f"(c) linear in H: {fewer[0]['commits']} -> {dash['commits']} commits "
+                    f"(<= {limit:g}x)",
+                    times(grow),
+                    grow <= limit,
+                )
+            )
     start = results.get("startup")
     if start:
         r = ratio(start["pulseox-git --version"], start["python3 -c 'import typer'"])
-        found.append(("(e) --version within 1.5x of python3 -c 'import typer'", times(r),
-                      r <= 1.5))
+        found.append(("(e) --version within 1.5x of python3 -c 'import typer'", times(r), r <= 1.5))
     return found
 
 
 def rows(results: dict) -> list[list[str]]:
     """The comparison table: one row per measure."""
-    table = [["measure", "pulseox-git", "raw git", "ratio", "original pulseox 0.1.5",
-              "original / pulseox-git"]]
+    table = [
+        [
+            "measure",
+            "pulseox-git",
+            "raw git",
+            "ratio",
+            "original pulseox 0.1.5",
+            "original / pulseox-git",
+        ]
+    ]
     for n, entry in results.get("batch", {}).items():
         orig = entry.get("original")
-        table.append([f"(a) batch of {n} pages, one commit", secs(entry["pulseox_git"]),
-                      secs(entry["raw_git"]), times(ratio(entry["pulseox_git"],
-                                                          entry["raw_git"])),
-                      secs(orig), times(ratio(orig, entry["pulseox_git"]))])
+        table.append(
+            [
+                f"(a) batch of {n} pages, one commit",
+                secs(entry["pulseox_git"]),
+                secs(entry["raw_git"]),
+                times(ratio(entry["pulseox_git"], entry["raw_git"])),
+                secs(orig),
+                times(ratio(orig, entry["pulseox_git"])),
+            ]
+        )
     posts = results.get("posts")
     if posts:
         orig = posts.get("original")
-        table.append([f"(b) single post, warm cache (median of {posts['pulseox_git']['n']})",
-                      secs(posts["pulseox_git"]), secs(posts["raw_git"]),
-                      times(ratio(posts["pulseox_git"], posts["raw_git"])), secs(orig),
-                      times(ratio(orig, posts["pulseox_git"]))])
+        table.append(
+            [
+                f"(b) single post, warm cache (median of {posts['pulseox_git']['n']})",
+                secs(posts["pulseox_git"]),
+                secs(posts["raw_git"]),
+                times(ratio(posts["pulseox_git"], posts["raw_git"])),
+                secs(orig),
+                times(ratio(orig, posts["pulseox_git"])),
+            ]
+        )
     for entry in results.get("dashboard", {}).values():
         if not isinstance(entry, dict):
             continue
         orig = entry.get("original")
-        table.append([f"(c) cold refresh, {entry['specs']} specs x {entry['commits']} commits "
-                      f"(peak {entry['peak_rss_bytes'] / 2**20:.0f} MB)",
-                      secs(entry["pulseox_git"]), secs(entry["raw_git"]),
-                      times(ratio(entry["pulseox_git"], entry["raw_git"])),
-                      secs(orig) + (" (no fetch, no history)" if orig else ""),
-                      times(ratio(orig, entry["pulseox_git"]))])
+        table.append(
+            [
+                f"(c) cold refresh, {entry['specs']} specs x {entry['commits']} commits "
+                f"(peak {entry['peak_rss_bytes'] / 2**20:.0f} MB)",
+                secs(entry["pulseox_git"]),
+                secs(entry["raw_git"]),
+                times(ratio(entry["pulseox_git"], entry["raw_git"])),
+                secs(orig) + (" (no fetch, no history)" if orig else ""),
+                times(ratio(orig, entry["pulseox_git"])),
+            ]
+        )
         if entry.get("incremental"):
-            table.append([f"(c) refresh after 10 more posts, {entry['specs']} specs x "
-                          f"{entry['commits']} commits", secs(entry["incremental"]), "-",
-                          f"{times(ratio(entry['incremental'], entry['pulseox_git']))} of cold",
-                          "-", "-"])
+            table.append(
+                [
+                    f"(c) refresh after 10 more posts, {entry['specs']} specs x "
+                    f"{entry['commits']} commits",
+                    secs(entry["incremental"]),
+                    "-",
+                    f"{times(ratio(entry['incremental'], entry['pulseox_git']))} of cold",
+                    "-",
+                    "-",
+                ]
+            )
     start = results.get("startup", {})
     base = start.get("python3 -c 'import typer'")
     for name in ("pulseox-git --version", "pulseox-git post --help"):
         if name in start:
-            table.append([f"(e) `{name}`", secs(start[name]), "-",
-                          f"{times(ratio(start[name], base))} of import typer", "-", "-"])
+            table.append(
+                [
+                    f"(e) `{name}`",
+                    secs(start[name]),
+                    "-",
+                    f"{times(ratio(start[name], base))} of import typer",
+                    "-",
+                    "-",
+                ]
+            )
     for name in ("python3 -c pass", "python3 -c 'import typer'"):
         if name in start:
             table.append([f"(e) `{name}`", "-", secs(start[name]), "-", "-", "-"])
@@ -556,31 +706,42 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "git": git("--version").strip(),
-            "python": platform.python_version(), "system": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "git": git("--version").strip(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
 
 
 def markdown(results: dict) -> str:
     table = rows(results)
     lines = ["| " + " | ".join(table[0]) + " |", "|" + " --- |" * len(table[0])]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
-              for row in table[1:]]
+    lines += [
+        "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table[1:]
+    ]
     m = results["machine"]
     lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
     verdict = {True: "yes", False: "NO", None: "- (smaller run)"}
     lines += [f"| {what} | {value} | {verdict[ok]} |" for what, value, ok in targets(results)]
-    lines += ["", f"Measured on {m['nproc']} cores of {m['cpu']}, {m['git']}, "
-              f"Python {m['python']}, "
-              f"with `{results['command']}` ({results['when']}). Times are the median "
-              "± the median absolute deviation."]
+    lines += [
+        "",
+        f"Measured on {m['nproc']} cores of {m['cpu']}, {m['git']}, "
+        f"Python {m['python']}, "
+        f"with `{results['command']}` ({results['when']}). Times are the median "
+        "± the median absolute deviation.",
+    ]
     return "\n".join(lines)
 
 
 def text_table(results: dict) -> str:
     table = rows(results)
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    out = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-           for row in table]
+    out = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in table
+    ]
     out.insert(1, "  ".join("-" * w for w in widths))
     out.append("")
     mark = {True: "ok  ", False: "MISS", None: "info"}
@@ -596,17 +757,29 @@ def text_table(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small run, under a minute")
-    parser.add_argument("--tiny", action="store_true", help="a few seconds; proves the script "
-                        "works (used by the tests), measures nothing worth reading")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="a few seconds; proves the script "
+        "works (used by the tests), measures nothing worth reading",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--markdown", action="store_true", help="print the README table")
-    parser.add_argument("--no-original", action="store_true",
-                        help=f"skip (d): do not install or run {ORIGINAL}")
-    parser.add_argument("--only", default="abce", help="the parts to run, e.g. 'ae' ((d), "
-                        "the original, runs beside (a), (b) and (c) unless --no-original)")
+    parser.add_argument(
+        "--no-original", action="store_true", help=f"skip (d): do not install or run {ORIGINAL}"
+    )
+    parser.add_argument(
+        "--only",
+        default="abce",
+        help="the parts to run, e.g. 'ae' ((d), "
+        "the original, runs beside (a), (b) and (c) unless --no-original)",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--from-json", metavar="PATH", help="measure nothing: show the "
-                        "figures of an earlier --json run (e.g. with --markdown)")
+    parser.add_argument(
+        "--from-json",
+        metavar="PATH",
+        help="measure nothing: show the figures of an earlier --json run (e.g. with --markdown)",
+    )
     args = parser.parse_args(argv)
     if args.from_json:
         results = json.loads(Path(args.from_json).read_text())
@@ -624,8 +797,13 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         home = work / "home"
         home.mkdir()
-        os.environ.update({"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
-                           "XDG_CONFIG_HOME": str(home / ".config")})
+        os.environ.update(
+            {
+                "HOME": str(home),
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "XDG_CONFIG_HOME": str(home / ".config"),
+            }
+        )
         bench = Bench(work, sizes, original, log=lambda line: print(line, file=sys.stderr))
         parts = {"a": bench.batch, "b": bench.posts, "c": bench.dashboard, "e": bench.startup}
         try:
@@ -636,13 +814,18 @@ def main(argv: list[str] | None = None) -> int:
             bench.close()
         results = bench.results
     given = argv if argv is not None else sys.argv[1:]
-    kept = [a for i, a in enumerate(given)  # how it measured, not where it wrote
-            if a not in ("--json", "--markdown", "--check")
-            and (i == 0 or given[i - 1] != "--json")]
+    kept = [
+        a
+        for i, a in enumerate(given)  # how it measured, not where it wrote
+        if a not in ("--json", "--markdown", "--check") and (i == 0 or given[i - 1] != "--json")
+    ]
     shown = " ".join(["scripts/bench", *kept])
-    results.update(command=shown.strip(), machine=machine(),
-                   when=datetime.now(UTC).strftime("%Y-%m-%d"),
-                   seconds=round(time.perf_counter() - started, 1))
+    results.update(
+        command=shown.strip(),
+        machine=machine(),
+        when=datetime.now(UTC).strftime("%Y-%m-%d"),
+        seconds=round(time.perf_counter() - started, 1),
+    )
     results["targets"] = [{"target": w, "measured": v, "met": ok} for w, v, ok in targets(results)]
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")

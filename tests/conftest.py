@@ -25,13 +25,25 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory):
     """No user or system git config, a fixed identity, and no inherited tokens."""
     home = tmp_path_factory.mktemp("home")
     saved = dict(os.environ)
-    for name in ("PULSEOX_TOKEN", "GITHUB_TOKEN", "PULSEOX_GIT_REMOTE", "PULSEOX_API_URL",
-                 "GIT_DIR", "GIT_WORK_TREE", "XDG_CONFIG_HOME"):
+    for name in (
+        "PULSEOX_TOKEN",
+        "GITHUB_TOKEN",
+        "PULSEOX_GIT_REMOTE",
+        "PULSEOX_API_URL",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "XDG_CONFIG_HOME",
+    ):
         os.environ.pop(name, None)
     os.environ.update(IDENTITY)
-    os.environ.update({"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
-                       "XDG_CACHE_HOME": str(home / "xdg-cache-unused"),
-                       "PULSEOX_GIT_TIMEOUT": "30"})
+    os.environ.update(
+        {
+            "HOME": str(home),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "XDG_CACHE_HOME": str(home / "xdg-cache-unused"),
+            "PULSEOX_GIT_TIMEOUT": "30",
+        }
+    )
     yield
     os.environ.clear()
     os.environ.update(saved)
@@ -103,8 +115,9 @@ def api(api_server: GitHubApiServer, monkeypatch: pytest.MonkeyPatch):
     """The session's fake GitHub API (`api.new_repo()` makes a repository), reset after
     the test; $PULSEOX_GIT_REMOTE points git at the same bare repositories, so git
     and the API can be compared on the same data."""
-    monkeypatch.setenv("PULSEOX_GIT_REMOTE",
-                       f"file://{api_server.httpd.root}/{{owner}}/{{repo}}.git")
+    monkeypatch.setenv(
+        "PULSEOX_GIT_REMOTE", f"file://{api_server.httpd.root}/{{owner}}/{{repo}}.git"
+    )
     api_server.reset()
     yield api_server
     api_server.reset()

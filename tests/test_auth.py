@@ -21,16 +21,31 @@ def leaks(text: str) -> bool:
 
 
 def files_leak(*roots: Path) -> list[Path]:
-    return [p for root in roots for p in root.rglob("*")
-            if p.is_file() and not p.is_symlink() and leaks(p.read_bytes().decode("latin-1"))]
+    return [
+        p
+        for root in roots
+        for p in root.rglob("*")
+        if p.is_file() and not p.is_symlink() and leaks(p.read_bytes().decode("latin-1"))
+    ]
 
 
 def test_right_token_lands_and_is_stored_nowhere(http, http_repo, cli, cache_dir, monkeypatch):
     owner, repo, bare = http_repo
     http.set(token=TOKEN)
     monkeypatch.setenv("PULSEOX_TOKEN", TOKEN)
-    code, out, err = cli("post", "--owner", owner, "--repo", repo,
-                         "--remote", http.url(owner, repo), "--path", "a.md", "--content", "hello")
+    code, out, err = cli(
+        "post",
+        "--owner",
+        owner,
+        "--repo",
+        repo,
+        "--remote",
+        http.url(owner, repo),
+        "--path",
+        "a.md",
+        "--content",
+        "hello",
+    )
     assert code == 0, err
     assert log(bare) == ["pulseox: a.md GOOD"]
     assert not leaks(out + err) and files_leak(cache_dir) == []
@@ -41,8 +56,19 @@ def test_wrong_token_fails_clearly_and_lands_nothing(http, http_repo, cli, monke
     owner, repo, bare = http_repo
     http.set(token=TOKEN)
     monkeypatch.setenv("PULSEOX_TOKEN", "wrong-" + TOKEN)
-    code, out, err = cli("post", "--owner", owner, "--repo", repo,
-                         "--remote", http.url(owner, repo), "--path", "a.md", "--content", "hello")
+    code, out, err = cli(
+        "post",
+        "--owner",
+        owner,
+        "--repo",
+        repo,
+        "--remote",
+        http.url(owner, repo),
+        "--path",
+        "a.md",
+        "--content",
+        "hello",
+    )
     assert code == 1
     assert f"authentication failed for {http.url(owner, repo)}" in err
     assert "Traceback" not in err and "wrong-" not in err + out
@@ -62,8 +88,9 @@ def test_token_travels_in_the_environment_not_in_argv():
     env = git_auth_env(TOKEN, "https://example.invalid/o/r.git")
     assert env["GIT_CONFIG_KEY_0"] == "http.extraHeader" and env["GIT_CONFIG_VALUE_0"] == ""
     header = [v for k, v in env.items() if k.startswith("GIT_CONFIG_VALUE") and "Basic" in v]
-    assert header == ["Authorization: Basic "
-                      + base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()]
+    assert header == [
+        "Authorization: Basic " + base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    ]
     assert env["GIT_TERMINAL_PROMPT"] == "0"
     assert not any("Basic" in v for v in git_auth_env(TOKEN, "file:///x").values())
 

@@ -15,17 +15,36 @@ import pytest
 from fixtures.repos import commit_files, make_bare, refs
 from pulseox_git.errors import BadInputError
 
-GOOD_SPECS = ('[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "jobs/a.md"\n'
-              'schedule = "1h"\n')
+GOOD_SPECS = '[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "jobs/a.md"\nschedule = "1h"\n'
 TOKEN = "tok-bad-input-4c1d"
 
 POST = ["post", "--owner", "owner", "--repo", "repo", "--path", "a.md", "--content", "hi"]
 HISTORY = ["history", "--owner", "owner", "--repo", "repo", "--path", "jobs/a.md"]
-SPEC_ADD = ["spec", "add", "--owner", "owner", "--repo", "repo", "--path", "jobs/b.md",
-            "--schedule", "1h"]
+SPEC_ADD = [
+    "spec",
+    "add",
+    "--owner",
+    "owner",
+    "--repo",
+    "repo",
+    "--path",
+    "jobs/b.md",
+    "--schedule",
+    "1h",
+]
 REFRESH = ["dashboard", "refresh", "--owner", "owner", "--repo", "repo"]
-CHECK = ["check", "exists", "--owner", "owner", "--repo", "repo", "--path", ".",
-         "--hc-path", "check.md"]
+CHECK = [
+    "check",
+    "exists",
+    "--owner",
+    "owner",
+    "--repo",
+    "repo",
+    "--path",
+    ".",
+    "--hc-path",
+    "check.md",
+]
 
 
 def swap(base: list[str], option: str, value: str) -> list[str]:
@@ -38,29 +57,86 @@ def swap(base: list[str], option: str, value: str) -> list[str]:
     return args
 
 
-def rows(base: str, argv: list[str], option: str, values: list, named: str | None = None
-         ) -> list:
+def rows(base: str, argv: list[str], option: str, values: list, named: str | None = None) -> list:
     """One row per bad value. The message must name the value, or `named` where
     the value is composite or secret (JSON, content) or typer words the error."""
-    return [pytest.param(swap(argv, option, v), named or v, id=f"{base} {option}={v!r}")
-            for v in values]
+    return [
+        pytest.param(swap(argv, option, v), named or v, id=f"{base} {option}={v!r}") for v in values
+    ]
 
 
-BAD_PATHS = ["", " ", "/etc/passwd", "../x.md", "a/../../x.md", "a//b.md", "./a.md", "dir/",
-             ".git/config", "sub/.GIT/hooks/pre-commit", ".git./config", "GIT~1/config",
-             "a\\b.md", "C:/x.md", "a\nb.md", "a\tb.md", "\x7f.md", "a\u2028b.md",
-             " a.md", "jobs /a.md", "a.md ", "c:x.md"]
+BAD_PATHS = [
+    "",
+    " ",
+    "/etc/passwd",
+    "../x.md",
+    "a/../../x.md",
+    "a//b.md",
+    "./a.md",
+    "dir/",
+    ".git/config",
+    "sub/.GIT/hooks/pre-commit",
+    ".git./config",
+    "GIT~1/config",
+    "a\\b.md",
+    "C:/x.md",
+    "a\nb.md",
+    "a\tb.md",
+    "\x7f.md",
+    "a\u2028b.md",
+    " a.md",
+    "jobs /a.md",
+    "a.md ",
+    "c:x.md",
+]
 # the dashboard's own files: a spec may watch them, a post may not overwrite them
-DASHBOARD_PATHS = ["pulseox.toml", "pulseox-state.json", "summary.md", "summary.org",
-                   "index.html", "badges/status.svg"]
+DASHBOARD_PATHS = [
+    "pulseox.toml",
+    "pulseox-state.json",
+    "summary.md",
+    "summary.org",
+    "index.html",
+    "badges/status.svg",
+]
 BAD_NAMES = ["", "a b", "-x", "../x", "a/b", "x;rm -rf", "é"]
-BAD_BRANCHES = ["a..b", "-x", "x.lock", "a b", "/x", "x/", "@{-1}^", "a/.b", "a//b",
-                "a.lock/b", "HEAD", "a/b."]
-BAD_URLS = ["ext::sh -c touch% /tmp/pwned", "-uhelp", "--upload-pack=touch /tmp/pwned",
-            "fd::17", "file:///tmp/x\n", " file:///tmp/x", "ssh://-oProxyCommand=x/r.git",
-            "file:///srv/{owner}/{rep}.git"]
-BAD_SCHEDULES = ["", "10x", "0m", "0s", "-5m", "soon", "* * *", "61 * * * *", "* * * * * * *",
-                 "1h 2", "0 0 31 2 *", "0 0 30 2 *"]
+BAD_BRANCHES = [
+    "a..b",
+    "-x",
+    "x.lock",
+    "a b",
+    "/x",
+    "x/",
+    "@{-1}^",
+    "a/.b",
+    "a//b",
+    "a.lock/b",
+    "HEAD",
+    "a/b.",
+]
+BAD_URLS = [
+    "ext::sh -c touch% /tmp/pwned",
+    "-uhelp",
+    "--upload-pack=touch /tmp/pwned",
+    "fd::17",
+    "file:///tmp/x\n",
+    " file:///tmp/x",
+    "ssh://-oProxyCommand=x/r.git",
+    "file:///srv/{owner}/{rep}.git",
+]
+BAD_SCHEDULES = [
+    "",
+    "10x",
+    "0m",
+    "0s",
+    "-5m",
+    "soon",
+    "* * *",
+    "61 * * * *",
+    "* * * * * * *",
+    "1h 2",
+    "0 0 31 2 *",
+    "0 0 30 2 *",
+]
 BAD_DURATIONS = ["-1m", "soon", "1.5h", "m"]
 BAD_ZONES = ["Mars/Olympus", "../../etc/passwd", "/etc/localtime", "", "UTC+99"]
 
@@ -77,10 +153,19 @@ CLI_CASES = [
     *rows("post", POST, "--max-page-bytes", ["abc"], named="--max-page-bytes"),
     *rows("post", POST, "--max-page-bytes", ["-1", "0"]),
     *rows("post", POST, "--transport", ["ftp", "GIT", ""]),
-    *rows("post", [*POST, "--transport", "api"], "--api-url",
-          ["not a url", "ftp://x/api", "file:///etc", "-x", ""]),
-    *rows("post", [*POST, "--transport", "api"], "--api-url",
-          ["http://user:pw@127.0.0.1:1/api"], named="127.0.0.1:1/api"),  # credentials hidden
+    *rows(
+        "post",
+        [*POST, "--transport", "api"],
+        "--api-url",
+        ["not a url", "ftp://x/api", "file:///etc", "-x", ""],
+    ),
+    *rows(
+        "post",
+        [*POST, "--transport", "api"],
+        "--api-url",
+        ["http://user:pw@127.0.0.1:1/api"],
+        named="127.0.0.1:1/api",
+    ),  # credentials hidden
     *rows("post", POST, "--content", ["x\x00y"], named="NUL"),
     *rows("client post", ["client", *POST], "--path", ["../x.md", ".git/HEAD"]),
     *rows("client post", ["client", *POST], "--report", ["MEH"]),
@@ -92,10 +177,13 @@ CLI_CASES = [
     *rows("spec add", SPEC_ADD, "--path", ["../x.md", ".git/config", ""]),
     *rows("spec add", SPEC_ADD, "--page-owner", ["a b", "-x"]),
     *rows("spec add", SPEC_ADD, "--page-repo", ["../x"]),
-    *rows("spec remove", ["spec", "remove", "--owner", "owner", "--repo", "repo",
-                          "--path", "x.md"], "--path", ["../x.md"]),
-    *rows("spec list", ["spec", "list", "--owner", "owner", "--repo", "repo"], "--owner",
-          ["a b"]),
+    *rows(
+        "spec remove",
+        ["spec", "remove", "--owner", "owner", "--repo", "repo", "--path", "x.md"],
+        "--path",
+        ["../x.md"],
+    ),
+    *rows("spec list", ["spec", "list", "--owner", "owner", "--repo", "repo"], "--owner", ["a b"]),
     *rows("dashboard refresh", REFRESH, "--tz", BAD_ZONES),
     *rows("dashboard refresh", REFRESH, "--mode", ["html", "MD", ""]),
     # the JSON may hold a webhook URL, so the message names the option or the part
@@ -104,22 +192,49 @@ CLI_CASES = [
     *rows("dashboard refresh", REFRESH, "--notify", ['{"slack": 5}'], named="notify.slack"),
     *rows("dashboard refresh", REFRESH, "--notify", ['{"bad name!": {}}'], named="'bad name!'"),
     *rows("dashboard refresh", REFRESH, "--notify", ['"x"'], named="'x'"),
-    *rows("dashboard refresh", REFRESH, "--notify", ['{"nosuchprovider": {}}'],
-          named="'nosuchprovider'"),
-    *rows("dashboard refresh", [*REFRESH, "--strict-notify"], "--notify",
-          ['{"slack": {"webhook_url_env": "PULSEOX_UNSET_VAR"}}'], named="PULSEOX_UNSET_VAR"),
-    *rows("dashboard refresh", REFRESH, "--notify", ['{"slack": {"webhook_url_env": "no var"}}'],
-          named="'no var'"),
+    *rows(
+        "dashboard refresh",
+        REFRESH,
+        "--notify",
+        ['{"nosuchprovider": {}}'],
+        named="'nosuchprovider'",
+    ),
+    *rows(
+        "dashboard refresh",
+        [*REFRESH, "--strict-notify"],
+        "--notify",
+        ['{"slack": {"webhook_url_env": "PULSEOX_UNSET_VAR"}}'],
+        named="PULSEOX_UNSET_VAR",
+    ),
+    *rows(
+        "dashboard refresh",
+        REFRESH,
+        "--notify",
+        ['{"slack": {"webhook_url_env": "no var"}}'],
+        named="'no var'",
+    ),
     *rows("dashboard refresh", REFRESH, "--fail-on", ["ERROR,BOGUS", "late"]),
-    *rows("dashboard refresh", [*REFRESH, "--no-write"], "--as-of",
-          ["not-a-rev", "2026-13-45T00:00Z", "-x", "HEAD~99", "--"]),
+    *rows(
+        "dashboard refresh",
+        [*REFRESH, "--no-write"],
+        "--as-of",
+        ["not-a-rev", "2026-13-45T00:00Z", "-x", "HEAD~99", "--"],
+    ),
     *rows("dashboard refresh", REFRESH, "--as-of", ["HEAD"]),  # the past is never written
-    *rows("dashboard show", ["dashboard", "show", "--owner", "owner", "--repo", "repo"],
-          "--repo", ["a/b"]),
+    *rows(
+        "dashboard show",
+        ["dashboard", "show", "--owner", "owner", "--repo", "repo"],
+        "--repo",
+        ["a/b"],
+    ),
     *rows("check exists", CHECK, "--hc-path", ["../x.md"]),
     *rows("check exists", CHECK, "--note", ["a\nb"]),
-    *rows("check rdashboard", ["check", "rdashboard", "--owner", "owner", "--repo", "repo"],
-          "--tz", ["Nowhere/City"]),
+    *rows(
+        "check rdashboard",
+        ["check", "rdashboard", "--owner", "owner", "--repo", "repo"],
+        "--tz",
+        ["Nowhere/City"],
+    ),
     *rows("init", ["init", "--owner", "owner", "--repo", "repo"], "--owner", ["-x"]),
 ]
 
@@ -135,8 +250,9 @@ def shared_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def remote(shared_remote: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PULSEOX_GIT_REMOTE",
-                       f"file://{shared_remote.parent.parent}/{{owner}}/{{repo}}.git")
+    monkeypatch.setenv(
+        "PULSEOX_GIT_REMOTE", f"file://{shared_remote.parent.parent}/{{owner}}/{{repo}}.git"
+    )
     return shared_remote
 
 
@@ -161,17 +277,25 @@ def test_cli_refuses_bad_values(cli, seeded, remote, argv, value):
     assert refs(remote) == seeded
 
 
-ENV_CASES = [(name, value) for name in ("PULSEOX_GIT_TIMEOUT", "PULSEOX_LOCK_TIMEOUT")
-             for value in ("abc", "-5", "0", "nan")] + [
-    ("PULSEOX_PUSH_ATTEMPTS", v) for v in ("x", "0", "2.5")] + [
-    ("PULSEOX_GIT_STALL_SECONDS", v) for v in ("abc", "0", "-1", "1.5")] + [
-    ("PULSEOX_GIT_REMOTE", v)
-    for v in ("file:///no/placeholders.git", "ext::sh -c x {owner}{repo}")]
+ENV_CASES = (
+    [
+        (name, value)
+        for name in ("PULSEOX_GIT_TIMEOUT", "PULSEOX_LOCK_TIMEOUT")
+        for value in ("abc", "-5", "0", "nan")
+    ]
+    + [("PULSEOX_PUSH_ATTEMPTS", v) for v in ("x", "0", "2.5")]
+    + [("PULSEOX_GIT_STALL_SECONDS", v) for v in ("abc", "0", "-1", "1.5")]
+    + [
+        ("PULSEOX_GIT_REMOTE", v)
+        for v in ("file:///no/placeholders.git", "ext::sh -c x {owner}{repo}")
+    ]
+)
 
 
 @pytest.mark.parametrize("name, value", ENV_CASES)
-def test_bad_environment_values_are_refused_not_ignored(cli, seeded, remote, monkeypatch,
-                                                        name, value):
+def test_bad_environment_values_are_refused_not_ignored(
+    cli, seeded, remote, monkeypatch, name, value
+):
     """A typo in CI's environment must not switch a timeout off or end in a traceback."""
     monkeypatch.setenv(name, value)
     code, out, err = cli(*POST)
@@ -180,8 +304,11 @@ def test_bad_environment_values_are_refused_not_ignored(cli, seeded, remote, mon
     assert refs(remote) == seeded
 
 
-API_ENV_CASES = [(name, value) for name in ("PULSEOX_API_TIMEOUT", "PULSEOX_API_MAX_WAIT",
-                                            "PULSEOX_PUSH_ATTEMPTS") for value in ("abc", "-1")]
+API_ENV_CASES = [
+    (name, value)
+    for name in ("PULSEOX_API_TIMEOUT", "PULSEOX_API_MAX_WAIT", "PULSEOX_PUSH_ATTEMPTS")
+    for value in ("abc", "-1")
+]
 
 
 @pytest.mark.parametrize("name, value", API_ENV_CASES)
@@ -193,13 +320,22 @@ def test_bad_api_environment_values_are_refused(cli, monkeypatch, name, value):
 
 
 def test_count_of_bad_inputs_tried():
-    total = len(CLI_CASES) + len(FILE_CASES) + len(MANIFESTS) + len(SPEC_FILES) + len(
-        API_CASES) + len(ENV_CASES) + len(API_ENV_CASES)
-    print(f"\nRELIABILITY bad inputs tried: {total} ({len(CLI_CASES)} CLI values, "
-          f"{len(FILE_CASES)} content files, {len(MANIFESTS)} manifests, "
-          f"{len(SPEC_FILES)} spec files, {len(ENV_CASES) + len(API_ENV_CASES)} environment "
-          "values, "
-          f"{len(API_CASES)} Python API calls)")
+    total = (
+        len(CLI_CASES)
+        + len(FILE_CASES)
+        + len(MANIFESTS)
+        + len(SPEC_FILES)
+        + len(API_CASES)
+        + len(ENV_CASES)
+        + len(API_ENV_CASES)
+    )
+    print(
+        f"\nRELIABILITY bad inputs tried: {total} ({len(CLI_CASES)} CLI values, "
+        f"{len(FILE_CASES)} content files, {len(MANIFESTS)} manifests, "
+        f"{len(SPEC_FILES)} spec files, {len(ENV_CASES) + len(API_ENV_CASES)} environment "
+        "values, "
+        f"{len(API_CASES)} Python API calls)"
+    )
     assert total >= 150
 
 
@@ -233,8 +369,19 @@ def test_cli_refuses_bad_files(cli, seeded, remote, files, case):
     command, option, name = FILE_CASES[case]
     target = str(files / name)
     if command == "post":
-        argv = ["post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
-                "--max-page-bytes", "1000", option, target]
+        argv = [
+            "post",
+            "--owner",
+            "owner",
+            "--repo",
+            "repo",
+            "--path",
+            "a.md",
+            "--max-page-bytes",
+            "1000",
+            option,
+            target,
+        ]
         if option != "--content-file":
             argv += ["--content", "hi"]
     else:
@@ -247,8 +394,7 @@ def test_cli_refuses_bad_files(cli, seeded, remote, files, case):
 
 def test_content_and_content_file_together_or_neither(cli, seeded, remote, files):
     for extra in (["--content", "x", "--content-file", str(files / "big.txt")], []):
-        code, out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
-                             *extra)
+        code, out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", "a.md", *extra)
         assert out == "" and code == 2 and "--content" in err and "Traceback" not in err
     assert refs(remote) == seeded
 
@@ -265,25 +411,34 @@ MANIFESTS = {
     "unknown key": ("[[page]]\npath = 'a.md'\ncontent = 'x'\ncolour = 'red'\n", "'colour'"),
     "no path": ("[[page]]\ncontent = 'x'\n", "no path"),
     "no content": ("[[page]]\npath = 'a.md'\n", "content"),
-    "content and content_file": ("[[page]]\npath = 'a.md'\ncontent = 'x'\n"
-                                 "content_file = 'c.txt'\n", "content_file"),
-    "content_file missing": ("[[page]]\npath = 'a.md'\ncontent_file = 'nope.txt'\n",
-                             "'nope.txt'"),
-    "content_file not UTF-8": ("[[page]]\npath = 'a.md'\ncontent_file = 'latin1.txt'\n",
-                               "'latin1.txt'"),
+    "content and content_file": (
+        "[[page]]\npath = 'a.md'\ncontent = 'x'\ncontent_file = 'c.txt'\n",
+        "content_file",
+    ),
+    "content_file missing": ("[[page]]\npath = 'a.md'\ncontent_file = 'nope.txt'\n", "'nope.txt'"),
+    "content_file not UTF-8": (
+        "[[page]]\npath = 'a.md'\ncontent_file = 'latin1.txt'\n",
+        "'latin1.txt'",
+    ),
     "number as note": ("[[page]]\npath = 'a.md'\ncontent = 'x'\nnote = 5\n", "note"),
     "top-level key": ("title = 'x'\n[[page]]\npath = 'a.md'\ncontent = 'x'\n", "[[page]]"),
     "page is not a table": ("page = ['a.md']\n", "not a table"),
-    "same path twice": ("[[page]]\npath = 'a.md'\ncontent = 'x'\n"
-                        "[[page]]\npath = 'a.md'\ncontent = 'y'\n", "'a.md'"),
+    "same path twice": (
+        "[[page]]\npath = 'a.md'\ncontent = 'x'\n[[page]]\npath = 'a.md'\ncontent = 'y'\n",
+        "'a.md'",
+    ),
     "bad path": ("[[page]]\npath = '../a.md'\ncontent = 'x'\n", "'../a.md'"),
     "bad report": ("[[page]]\npath = 'a.md'\ncontent = 'x'\nreport = 'MEH'\n", "'MEH'"),
     "bad note": ("[[page]]\npath = 'a.md'\ncontent = 'x'\nnote = \"a\\nb\"\n", "note"),
-    "one bad page among good ones": ("[[page]]\npath = 'ok.md'\ncontent = 'x'\n"
-                                     "[[page]]\npath = '.git/x'\ncontent = 'y'\n", "'.git/x'"),
+    "one bad page among good ones": (
+        "[[page]]\npath = 'ok.md'\ncontent = 'x'\n[[page]]\npath = '.git/x'\ncontent = 'y'\n",
+        "'.git/x'",
+    ),
     "not UTF-8": (b"[[page]]\npath = 'caf\xe9.md'\ncontent = 'x'\n", "manifest"),
-    "content_file over the size limit": ("[[page]]\npath = 'a.md'\ncontent_file = 'huge.txt'\n",
-                                         "page 'a.md': content is 1048577 bytes, over"),
+    "content_file over the size limit": (
+        "[[page]]\npath = 'a.md'\ncontent_file = 'huge.txt'\n",
+        "page 'a.md': content is 1048577 bytes, over",
+    ),
 }
 
 
@@ -308,8 +463,10 @@ SPEC_FILES = {
     "bad zone": ('[dashboard]\ntz = "Mars/Olympus"\n', "'Mars/Olympus'"),
     "bad mode": ('[dashboard]\nmode = "pdf"\n', "'pdf'"),
     "bad tolerance": ('[dashboard]\ntolerance = "soon"\n', "'soon'"),
-    "stored secret": ('[notify.slack]\nwebhook_url = "https://hooks.example/T0/B0/x"\n',
-                      "webhook_url"),
+    "stored secret": (
+        '[notify.slack]\nwebhook_url = "https://hooks.example/T0/B0/x"\n',
+        "webhook_url",
+    ),
     "same spec twice": (GOOD_SPECS * 2, "appears twice"),
 }
 
@@ -376,19 +533,24 @@ API_CASES = {
     "post_many twice": (_many([{"path": "a.md", "content": "x"}] * 2), "'a.md'"),
     "client max_page_bytes 0": (lambda: _client(max_page_bytes=0), "0"),
     "client max_page_bytes -5": (lambda: _client(max_page_bytes=-5), "-5"),
-    "client remote ext::": (lambda: _client(remote="ext::sh -c x").post(
-        "owner", "repo", "a.md", "x"), "'ext::sh -c x'"),
+    "client remote ext::": (
+        lambda: _client(remote="ext::sh -c x").post("owner", "repo", "a.md", "x"),
+        "'ext::sh -c x'",
+    ),
     "client remote ''": (lambda: _client(remote="").post("owner", "repo", "a.md", "x"), "''"),
-    "client branch '-f'": (lambda: _client(branch="-f").post("owner", "repo", "a.md", "x"),
-                           "'-f'"),
-    "client transport 'ssh'": (lambda: _client(transport="ssh").post(
-        "owner", "repo", "a.md", "x"), "'ssh'"),
+    "client branch '-f'": (lambda: _client(branch="-f").post("owner", "repo", "a.md", "x"), "'-f'"),
+    "client transport 'ssh'": (
+        lambda: _client(transport="ssh").post("owner", "repo", "a.md", "x"),
+        "'ssh'",
+    ),
     "client token with newline": (lambda: _client(token="a\nb"), "token"),
     "client token 5": (lambda: _client(token=5), "token must be text"),
     "client remote 5": (lambda: _client(remote=5).post("owner", "repo", "a.md", "x"), "5"),
     "post message 5": (lambda: _client().post("owner", "repo", "a.md", "x", message=5), "5"),
-    "post message with a break": (lambda: _client().post("owner", "repo", "a.md", "x",
-                                                         message="a\nb"), "'a\\nb'"),
+    "post message with a break": (
+        lambda: _client().post("owner", "repo", "a.md", "x", message="a\nb"),
+        "'a\\nb'",
+    ),
     "post_many None": (_many(None), "None"),
     "post_many a single dict": (_many({"path": "a.md", "content": "x"}), "'a.md'"),
     "spec schedule '0m'": (_spec("0m"), "'0m'"),
@@ -410,7 +572,9 @@ API_CASES = {
     "dashboard notify ['slack']": (_dashboard(notify=["slack"]), "['slack']"),
     "dashboard repo 'a/b'": (_dashboard(repo="a/b"), "'a/b'"),
     "dashboard notify provider 'nosuchprovider'": (
-        lambda: _dashboard(notify={"nosuchprovider": {}})().write_summary(), "'nosuchprovider'"),
+        lambda: _dashboard(notify={"nosuchprovider": {}})().write_summary(),
+        "'nosuchprovider'",
+    ),
 }
 
 
@@ -443,18 +607,39 @@ def test_a_refused_post_creates_nothing_on_an_empty_remote(tmp_path, cli):
     """A refused post to a remote that does not exist yet creates nothing there."""
     target = tmp_path / "new" / "repo.git"
     make_bare(target)
-    code, _out, _err = cli("post", "--owner", "o", "--repo", "r", "--remote",
-                           f"file://{target}", "--path", ".git/x", "--content", "x")
+    code, _out, _err = cli(
+        "post",
+        "--owner",
+        "o",
+        "--repo",
+        "r",
+        "--remote",
+        f"file://{target}",
+        "--path",
+        ".git/x",
+        "--content",
+        "x",
+    )
     assert code == 2 and refs(target) == ""
 
 
-def test_a_relative_remote_path_is_relative_to_where_the_command_runs(tmp_path, cli,
-                                                                     monkeypatch):
+def test_a_relative_remote_path_is_relative_to_where_the_command_runs(tmp_path, cli, monkeypatch):
     """Not to the cache (git's cwd), where it would name nothing, confusingly."""
     make_bare(tmp_path / "here" / "status.git")
     monkeypatch.chdir(tmp_path / "here")
-    code, out, err = cli("post", "--owner", "o", "--repo", "r", "--remote", "status.git",
-                         "--path", "a.md", "--content", "x")
+    code, out, err = cli(
+        "post",
+        "--owner",
+        "o",
+        "--repo",
+        "r",
+        "--remote",
+        "status.git",
+        "--path",
+        "a.md",
+        "--content",
+        "x",
+    )
     assert code == 0, err
     assert f"to {tmp_path}/here/status.git" in out
     assert refs(tmp_path / "here" / "status.git") != ""

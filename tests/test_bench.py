@@ -16,8 +16,13 @@ BENCH = ROOT / "scripts" / "bench.py"
 
 
 def run_bench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(BENCH), "--tiny", *args], capture_output=True,
-                          text=True, timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(BENCH), "--tiny", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
 
 
 def test_tiny_run_writes_every_comparison_as_json_and_markdown(tmp_path: Path):
@@ -34,8 +39,12 @@ def test_tiny_run_writes_every_comparison_as_json_and_markdown(tmp_path: Path):
     assert [d["commits"] for d in dash] == [20, 40]
     assert all(d["peak_rss_bytes"] > 1 << 20 for d in dash)
     assert dash[-1]["incremental"]["n"] == 1
-    assert set(results["startup"]) == {"pulseox-git --version", "pulseox-git post --help",
-                                       "python3 -c pass", "python3 -c 'import typer'"}
+    assert set(results["startup"]) == {
+        "pulseox-git --version",
+        "pulseox-git post --help",
+        "python3 -c pass",
+        "python3 -c 'import typer'",
+    }
     assert results["machine"]["nproc"] >= 1 and "git version" in results["machine"]["git"]
     assert {t["target"][:3] for t in results["targets"]} >= {"(a)", "(b)", "(c)", "(e)"}
     lines = proc.stdout.splitlines()  # the README table

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.mark.parametrize("args, named", [
-    (["post", "--owner", "o", "--repo", "r", "--contnet", "x"], "--contnet"),
-    (["post", "--repo", "r", "--path", "p", "--content", "x"], "--owner"),
-    (["history", "--owner", "o", "--repo", "r", "--path", "p", "--limit", "0"], "--limit"),
-    (["bogus"], "bogus"),
-])
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["post", "--owner", "o", "--repo", "r", "--contnet", "x"], "--contnet"),
+        (["post", "--repo", "r", "--path", "p", "--content", "x"], "--owner"),
+        (["history", "--owner", "o", "--repo", "r", "--path", "p", "--limit", "0"], "--limit"),
+        (["bogus"], "bogus"),
+    ],
+)
 def test_usage_errors_are_one_error_line(cli, args, named):
     code, out, err = cli(*args)
     assert code == 2 and out == ""
@@ -19,8 +22,19 @@ def test_usage_errors_are_one_error_line(cli, args, named):
 
 
 def test_verbose_works_before_the_command(cli, tmp_path):
-    args = ["post", "--owner", "o", "--repo", "r", "--path", "a.md", "--content", "x",
-            "--remote", f"file://{tmp_path}/missing.git"]
+    args = [
+        "post",
+        "--owner",
+        "o",
+        "--repo",
+        "r",
+        "--path",
+        "a.md",
+        "--content",
+        "x",
+        "--remote",
+        f"file://{tmp_path}/missing.git",
+    ]
     code, _out, quiet = cli(*args)
     assert code == 1 and "Traceback" not in quiet
     code, _out, loud = cli("-v", *args)

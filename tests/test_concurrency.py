@@ -45,11 +45,22 @@ def run_writers(url: str, caches: list[Path], tmp: Path, env: dict | None = None
     go = tmp / "go"
     procs = []
     for i, cache in enumerate(caches):
-        child_env = {**os.environ, "REMOTE": url, "PULSEOX_GIT_CACHE": str(cache),
-                     "PYTHONPATH": str(ROOT), **(env or {})}
-        procs.append(subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(i), str(POSTS), str(PAGES), str(go)],
-            env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        child_env = {
+            **os.environ,
+            "REMOTE": url,
+            "PULSEOX_GIT_CACHE": str(cache),
+            "PYTHONPATH": str(ROOT),
+            **(env or {}),
+        }
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, str(i), str(POSTS), str(PAGES), str(go)],
+                env=child_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     time.sleep(0.5)  # let every interpreter start, so they really race
     start = time.monotonic()
     go.touch()
@@ -61,8 +72,12 @@ def run_writers(url: str, caches: list[Path], tmp: Path, env: dict | None = None
     elapsed = time.monotonic() - start
     assert len(attempts) == WRITERS * POSTS
     retries = [a - 1 for a in attempts]
-    return {"retries_median": statistics.median(retries), "retries_max": max(retries),
-            "seconds": round(elapsed, 1), "commits_per_s": round(len(attempts) / elapsed, 1)}
+    return {
+        "retries_median": statistics.median(retries),
+        "retries_max": max(retries),
+        "seconds": round(elapsed, 1),
+        "commits_per_s": round(len(attempts) / elapsed, 1),
+    }
 
 
 def assert_nothing_lost(bare: Path, base: str) -> None:
@@ -72,8 +87,7 @@ def assert_nothing_lost(bare: Path, base: str) -> None:
     posted = []
     for message in git("log", "--format=%B%x00", f"{base}..main", cwd=bare).split("\0"):
         posted += [(p.path, p.note) for p in parse_trailers(message)]
-    expected = [(f"w{i}/p{j % PAGES}.md", f"seq {j}") for i in range(WRITERS)
-                for j in range(POSTS)]
+    expected = [(f"w{i}/p{j % PAGES}.md", f"seq {j}") for i in range(WRITERS) for j in range(POSTS)]
     assert sorted(posted) == sorted(expected)  # each post exactly once
     for i in range(WRITERS):
         for k in range(PAGES):
@@ -85,9 +99,11 @@ def assert_nothing_lost(bare: Path, base: str) -> None:
 
 
 def report(label: str, figures: dict) -> None:
-    print(f"\nRELIABILITY load {label}: {WRITERS} writers x {POSTS} posts, lost 0, "
-          f"retries median {figures['retries_median']} max {figures['retries_max']}, "
-          f"{figures['commits_per_s']} commits/s ({figures['seconds']} s)")
+    print(
+        f"\nRELIABILITY load {label}: {WRITERS} writers x {POSTS} posts, lost 0, "
+        f"retries median {figures['retries_median']} max {figures['retries_max']}, "
+        f"{figures['commits_per_s']} commits/s ({figures['seconds']} s)"
+    )
 
 
 @pytest.mark.slow
@@ -113,6 +129,7 @@ def test_writers_sharing_one_cache_over_file(bare: Path, tmp_path: Path):
     leftovers = [p.name for p in (shared / "repos").iterdir() if p.name.startswith(".")]
     assert leftovers == []  # no half-made or discarded clones left behind
     report("file://, one shared cache", figures)
+
 
 RACE_ROUNDS, RACE_PAGES = 8, 20
 BATCHER = r"""
@@ -144,16 +161,27 @@ for j in range(rounds):
 
 @pytest.mark.slow
 def test_batches_racing_dashboard_writes_all_land(bare: Path, tmp_path: Path):
-    specs = "".join(f'[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "jobs/p{k}.md"\n'
-                    f'schedule = "1h"\n' for k in range(RACE_PAGES))
+    specs = "".join(
+        f'[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "jobs/p{k}.md"\nschedule = "1h"\n'
+        for k in range(RACE_PAGES)
+    )
     base = commit_files(bare, {"pulseox.toml": specs})
     go = tmp_path / "go"
-    procs = [subprocess.Popen(
-        [sys.executable, "-c", code, str(RACE_ROUNDS), str(RACE_PAGES), str(go)],
-        env={**os.environ, "REMOTE": f"file://{bare}", "PYTHONPATH": str(ROOT),
-             "PULSEOX_GIT_CACHE": str(tmp_path / name)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for name, code in (("batch", BATCHER), ("dashboard", DASHBOARD))]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(RACE_ROUNDS), str(RACE_PAGES), str(go)],
+            env={
+                **os.environ,
+                "REMOTE": f"file://{bare}",
+                "PYTHONPATH": str(ROOT),
+                "PULSEOX_GIT_CACHE": str(tmp_path / name),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, code in (("batch", BATCHER), ("dashboard", DASHBOARD))
+    ]
     time.sleep(0.5)
     start = time.monotonic()
     go.touch()
@@ -169,9 +197,11 @@ def test_batches_racing_dashboard_writes_all_land(bare: Path, tmp_path: Path):
     # each dashboard commit summarised the pages of the very tree it was committed on
     for done in results[1]:
         state = json.loads(show(bare, "pulseox-state.json", done["sha"]))["statuses"]
-        present = set(git("ls-tree", "--name-only", f"{done['sha']}:jobs", cwd=bare).split()
-                      if "jobs" in git("ls-tree", "--name-only", done["sha"], cwd=bare).split()
-                      else [])
+        present = set(
+            git("ls-tree", "--name-only", f"{done['sha']}:jobs", cwd=bare).split()
+            if "jobs" in git("ls-tree", "--name-only", done["sha"], cwd=bare).split()
+            else []
+        )
         for k in range(RACE_PAGES):
             entry = state[f"owner/repo:jobs/p{k}.md"]
             if f"p{k}.md" in present:
@@ -180,10 +210,12 @@ def test_batches_racing_dashboard_writes_all_land(bare: Path, tmp_path: Path):
             else:
                 assert entry["report"] is None
     retries = [r["attempts"] - 1 for rs in results for r in rs]
-    print(f"\nRELIABILITY load batch x dashboard race: {RACE_ROUNDS} batches of {RACE_PAGES} "
-          f"pages vs {RACE_ROUNDS} dashboard writes, lost 0, retries median "
-          f"{statistics.median(retries)} max {max(retries)}, "
-          f"{round(len(history) / elapsed, 1)} commits/s")
+    print(
+        f"\nRELIABILITY load batch x dashboard race: {RACE_ROUNDS} batches of {RACE_PAGES} "
+        f"pages vs {RACE_ROUNDS} dashboard writes, lost 0, retries median "
+        f"{statistics.median(retries)} max {max(retries)}, "
+        f"{round(len(history) / elapsed, 1)} commits/s"
+    )
 
 
 @pytest.mark.slow
@@ -195,17 +227,30 @@ def test_concurrent_spec_edits_are_never_lost(bare: Path, tmp_path: Path):
     script = "\n".join(
         f"{sys.executable} -m pulseox_git spec add --owner owner --repo repo "
         f"--remote file://{bare} --path jobs/w$W-{k}.md --schedule {k + 1}h || exit 1"
-        for k in range(4))
-    procs = [subprocess.Popen(["bash", "-c", script], env={
-        **os.environ, "W": str(w), "PYTHONPATH": str(ROOT),
-        "PULSEOX_GIT_CACHE": str(tmp_path / f"cache{w}")},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+        for k in range(4)
+    )
+    procs = [
+        subprocess.Popen(
+            ["bash", "-c", script],
+            env={
+                **os.environ,
+                "W": str(w),
+                "PYTHONPATH": str(ROOT),
+                "PULSEOX_GIT_CACHE": str(tmp_path / f"cache{w}"),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(4)
+    ]
     for proc in procs:
         _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
     specs, _settings = loads(show(bare, "pulseox.toml"))
     assert sorted(s.path for s in specs) == sorted(
-        f"jobs/w{w}-{k}.md" for w in range(4) for k in range(4))
+        f"jobs/w{w}-{k}.md" for w in range(4) for k in range(4)
+    )
     assert len(git("rev-list", "main", cwd=bare).split()) == 1 + 16
     print("\nRELIABILITY load spec edits: 4 processes x 4 `spec add` at once, lost 0")
 
@@ -220,8 +265,10 @@ def test_threads_sharing_one_client_take_turns_on_its_cache(bare: Path):
     client = PulseOxClient(remote=f"file://{bare}")
 
     def work(i: int) -> list[int]:
-        return [client.post("o", "r", f"t{i}/p.md", f"thread {i} post {j}\n").attempts
-                for j in range(10)]
+        return [
+            client.post("o", "r", f"t{i}/p.md", f"thread {i} post {j}\n").attempts
+            for j in range(10)
+        ]
 
     with ThreadPoolExecutor(4) as pool:
         attempts = [a for per_thread in pool.map(work, range(4)) for a in per_thread]
@@ -229,5 +276,4 @@ def test_threads_sharing_one_client_take_turns_on_its_cache(bare: Path):
     assert len(git("rev-list", f"{base}..main", cwd=bare).split()) == 40
     for i in range(4):
         assert parse(show(bare, f"t{i}/p.md")).content == f"thread {i} post 9\n"
-    print("\nRELIABILITY load threads: 4 threads sharing one client x 10 posts, lost 0, "
-          "retries 0")
+    print("\nRELIABILITY load threads: 4 threads sharing one client x 10 posts, lost 0, retries 0")

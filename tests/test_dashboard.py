@@ -34,8 +34,14 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def post(path: str, at: datetime, report: str = "GOOD", note: str = "", repo: str = "repo",
-         content: str = "job output") -> None:
+def post(
+    path: str,
+    at: datetime,
+    report: str = "GOOD",
+    note: str = "",
+    repo: str = "repo",
+    content: str = "job output",
+) -> None:
     PulseOxClient(clock=lambda: at).post("owner", repo, path, content, report, note)
 
 
@@ -71,30 +77,46 @@ def test_sections_changes_and_one_commit(remote: Path):
     assert found["# Changes"] == [
         "- [a.md](a.md) None --> OK 2026-05-01 12:00:00 UTC",
         "- [b.md](b.md) None --> ERROR 2026-05-01 12:00:00 UTC",
-        "- [c.md](c.md) None --> MISSING never"]
+        "- [c.md](c.md) None --> MISSING never",
+    ]
     assert found["# ERROR"] == ["- [b.md](b.md) disk full 2026-05-01 12:00:00 UTC"]
     assert found["# MISSING"] == ["- [c.md](c.md) not in the repository never"]
     assert found["# OK"] == ["- [a.md](a.md) 2026-05-01 12:00:00 UTC"]
-    assert found["# Metadata"] == ["- report: BAD", "- updated: 2026-05-01T12:01:00+00:00",
-                                   "- note: 1 ERROR, 1 MISSING, 1 OK"]
+    assert found["# Metadata"] == [
+        "- report: BAD",
+        "- updated: 2026-05-01T12:01:00+00:00",
+        "- note: 1 ERROR, 1 MISSING, 1 OK",
+    ]
     assert show(remote, "summary.md") == first.summary.text
     touched = git("show", "--name-only", "--format=%s", "main", cwd=remote).split("\n")
     assert touched[0] == "pulseox: dashboard 1 ERROR, 1 MISSING, 1 OK (3 changed)"
     assert sorted(filter(None, touched[1:])) == [
-        "badges/a.md.svg", "badges/b.md.svg", "badges/c.md.svg", "badges/status.svg",
-        "index.html", "pulseox-state.json", "pulseox.toml", "summary.md"]
+        "badges/a.md.svg",
+        "badges/b.md.svg",
+        "badges/c.md.svg",
+        "badges/status.svg",
+        "index.html",
+        "pulseox-state.json",
+        "pulseox.toml",
+        "summary.md",
+    ]
     state = json.loads(show(remote, "pulseox-state.json"))["statuses"]
     assert {k: v["status"] for k, v in state.items()} == {
-        "owner/repo:a.md": "OK", "owner/repo:b.md": "ERROR", "owner/repo:c.md": "MISSING"}
+        "owner/repo:a.md": "OK",
+        "owner/repo:b.md": "ERROR",
+        "owner/repo:c.md": "MISSING",
+    }
 
     # eleven minutes on, a.md is late; only that change is listed
-    second = board(at=T0 + timedelta(minutes=11)).get_remote_data().write_summary(
-        force_refresh=True)
+    second = (
+        board(at=T0 + timedelta(minutes=11)).get_remote_data().write_summary(force_refresh=True)
+    )
     assert second.spec_list == specs
     found = sections(second.summary.text)
     assert found["# Changes"] == ["- [a.md](a.md) OK --> MISSING 2026-05-01 12:00:00 UTC"]
-    assert found["# MISSING"][0] == ("- [a.md](a.md) late: due by 2026-05-01 12:10:00 UTC "
-                                     "2026-05-01 12:00:00 UTC")
+    assert found["# MISSING"][0] == (
+        "- [a.md](a.md) late: due by 2026-05-01 12:10:00 UTC 2026-05-01 12:00:00 UTC"
+    )
     assert "# OK" not in found
 
     # nothing changed since: no Changes section
@@ -108,14 +130,18 @@ def test_each_error_cause_has_its_note(remote: Path):
     post("source.md", old)  # a page whose text, footer and all, is copied by hand
     post("bad.md", T0, "BAD", "exit 3")
     copied = show(remote, "source.md")
-    commit_files(remote, {
-        "nofooter.md": "edited by hand, footer deleted\n",
-        "garbled.md": "x\n\n# Metadata\n- report: GOOD\nthis is not a field\n",
-        "unknown.md": render("unknown.md", "x", "MAYBE", T0),
-        "notime.md": "x\n\n# Metadata\n- report: GOOD\n- updated: yesterday\n",
-        "future.md": render("future.md", "x", "GOOD", T0 + timedelta(hours=2)),
-        "copied.md": copied,
-    }, date=iso(T0))
+    commit_files(
+        remote,
+        {
+            "nofooter.md": "edited by hand, footer deleted\n",
+            "garbled.md": "x\n\n# Metadata\n- report: GOOD\nthis is not a field\n",
+            "unknown.md": render("unknown.md", "x", "MAYBE", T0),
+            "notime.md": "x\n\n# Metadata\n- report: GOOD\n- updated: yesterday\n",
+            "future.md": render("future.md", "x", "GOOD", T0 + timedelta(hours=2)),
+            "copied.md": copied,
+        },
+        date=iso(T0),
+    )
     names = ["nofooter", "garbled", "unknown", "notime", "future", "copied", "bad"]
     dashboard = board([spec(f"{n}.md") for n in names], T0 + timedelta(minutes=5)).refresh()
     entries = {e.spec.path[:-3]: e for e in dashboard.summary.entries}
@@ -125,8 +151,9 @@ def test_each_error_cause_has_its_note(remote: Path):
     assert entries["unknown"].note == "unknown report value 'MAYBE'"
     assert entries["notime"].note == "unparseable footer time 'yesterday'"
     assert entries["future"].note == "footer time 2026-05-01T14:00:00+00:00 is in the future"
-    assert entries["copied"].note == ("footer time 2026-04-30T12:00:00+00:00 disagrees with "
-                                      "commit time 2026-05-01T12:00:00+00:00")
+    assert entries["copied"].note == (
+        "footer time 2026-04-30T12:00:00+00:00 disagrees with commit time 2026-05-01T12:00:00+00:00"
+    )
     assert entries["copied"].updated == T0  # the commit time, not the footer
     assert entries["bad"].note == "exit 3" and entries["bad"].problem is None
     assert all(entries[n].problem == entries[n].note for n in names[:-1])
@@ -135,8 +162,7 @@ def test_each_error_cause_has_its_note(remote: Path):
 
 def test_footer_and_commit_time_tolerance(remote: Path):
     late_commit = T0 + timedelta(minutes=5)
-    commit_files(remote, {"a.md": render("a.md", "hand post", "GOOD", T0)},
-                 date=iso(late_commit))
+    commit_files(remote, {"a.md": render("a.md", "hand post", "GOOD", T0)}, date=iso(late_commit))
     now = T0 + timedelta(minutes=6)
     assert statuses(board([spec("a.md")], now).refresh()) == {"a.md": "OK"}
     strict = board([spec("a.md")], now, tolerance="1m").refresh()
@@ -166,7 +192,8 @@ def test_deleted_and_never_posted_pages_are_missing(remote: Path):
     dashboard = board([spec("gone.md"), spec("never.md")], T0).refresh()
     assert [(e.status, e.note, e.updated) for e in dashboard.summary.entries] == [
         ("MISSING", "deleted from the repository", None),
-        ("MISSING", "not in the repository", None)]
+        ("MISSING", "not in the repository", None),
+    ]
 
 
 def test_specs_across_two_repositories(remote: Path):
@@ -180,22 +207,29 @@ def test_specs_across_two_repositories(remote: Path):
     found = sections(show(remote, "summary.md"))
     assert found["# ERROR"] == [
         "- [owner/other/jobs/x.md](https://github.com/owner/other/blob/main/jobs/x.md) "
-        "timeout 2026-05-01 12:00:00 UTC"]
-    assert found["# MISSING"] == ["- [owner/other/y.md](https://github.com/owner/other/blob/"
-                                  "main/y.md) not in the repository never"]
+        "timeout 2026-05-01 12:00:00 UTC"
+    ]
+    assert found["# MISSING"] == [
+        "- [owner/other/y.md](https://github.com/owner/other/blob/"
+        "main/y.md) not in the repository never"
+    ]
     assert found["# OK"] == ["- [a.md](a.md) 2026-05-01 12:00:00 UTC"]
     assert refs(other) == before  # the watched repository is only read
-    assert sorted(git("ls-tree", "-r", "--name-only", "main", "badges",
-                      cwd=remote).split()) == [
-        "badges/@owner/other/jobs/x.md.svg", "badges/@owner/other/y.md.svg",
-        "badges/a.md.svg", "badges/status.svg"]
+    assert sorted(git("ls-tree", "-r", "--name-only", "main", "badges", cwd=remote).split()) == [
+        "badges/@owner/other/jobs/x.md.svg",
+        "badges/@owner/other/y.md.svg",
+        "badges/a.md.svg",
+        "badges/status.svg",
+    ]
     assert dashboard.published.sha == git("rev-parse", "main", cwd=remote).strip()
 
 
-def test_one_read_per_repository_whatever_the_number_of_pages(remote: Path,
-                                                              monkeypatch: pytest.MonkeyPatch):
+def test_one_read_per_repository_whatever_the_number_of_pages(
+    remote: Path, monkeypatch: pytest.MonkeyPatch
+):
     PulseOxClient(clock=lambda: T0).post_many(
-        "owner", "repo", [{"path": f"p{i}.md", "content": str(i)} for i in range(40)])
+        "owner", "repo", [{"path": f"p{i}.md", "content": str(i)} for i in range(40)]
+    )
     calls: list[str] = []
     real_git, real_stream = Git.__call__, Git.stream
 
@@ -227,17 +261,18 @@ def test_a_race_recomputes_changes_from_the_new_tip(remote: Path):
         if not racer["done"]:  # another dashboard publishes between our read and our push
             racer["done"] = True
             state = {"version": 1, "statuses": {"owner/repo:a.md": {"status": "ERROR"}}}
-            commit_files(remote, {"pulseox-state.json": json.dumps(state)}, "other dashboard",
-                         date=iso(T0))
+            commit_files(
+                remote, {"pulseox-state.json": json.dumps(state)}, "other dashboard", date=iso(T0)
+            )
         return T0 + timedelta(minutes=1)
 
     dashboard = board([spec("a.md")], clock).get_remote_data()
     dashboard.write_summary(force_refresh=False)
     assert dashboard.published.attempts == 2
     assert sections(show(remote, "summary.md"))["# Changes"] == [
-        "- [a.md](a.md) ERROR --> OK 2026-05-01 12:00:00 UTC"]
-    assert git("log", "-2", "--format=%s", "main", cwd=remote).splitlines()[1] == \
-        "other dashboard"
+        "- [a.md](a.md) ERROR --> OK 2026-05-01 12:00:00 UTC"
+    ]
+    assert git("log", "-2", "--format=%s", "main", cwd=remote).splitlines()[1] == "other dashboard"
 
 
 def test_org_mode_and_time_zone(remote: Path):
@@ -246,8 +281,7 @@ def test_org_mode_and_time_zone(remote: Path):
     text = show(remote, "summary.org")
     assert text == dashboard.summary.text
     found = sections(text)
-    assert found["* ERROR"] == ["- [[b.org][b.org]] failed 2026-05-01 14:00:00+02:00 "
-                                "Europe/Paris"]
+    assert found["* ERROR"] == ["- [[b.org][b.org]] failed 2026-05-01 14:00:00+02:00 Europe/Paris"]
     assert "* Metadata" in found
     assert 'mode = "org"' in show(remote, "pulseox.toml")
     assert 'tz = "Europe/Paris"' in show(remote, "pulseox.toml")
@@ -263,8 +297,10 @@ def test_entries_keep_the_page_history(remote: Path):
 
 def test_hand_edited_spec_file_is_kept_verbatim(remote: Path):
     post("a.md", T0)
-    toml = ("# watched by the ops team\n[[spec]]\nowner = 'owner'\nrepo = 'repo'\n"
-            "path = 'a.md'\nschedule = '1d'\n")
+    toml = (
+        "# watched by the ops team\n[[spec]]\nowner = 'owner'\nrepo = 'repo'\n"
+        "path = 'a.md'\nschedule = '1d'\n"
+    )
     commit_files(remote, {"pulseox.toml": toml})
     board(at=T0).write_summary()
     assert show(remote, "pulseox.toml") == toml
@@ -291,14 +327,21 @@ def test_summary_status_groups_like_the_original(remote: Path):
     post("a.md", T0)
     dashboard = board([spec("a.md"), spec("b.md")], T0).refresh()
     assert {k: [e.spec.path for e in v] for k, v in dashboard.summary.status.items()} == {
-        "ERROR": [], "MISSING": ["b.md"], "OK": ["a.md"]}
+        "ERROR": [],
+        "MISSING": ["b.md"],
+        "OK": ["a.md"],
+    }
     assert re.search(r"^# Changes$", dashboard.summary.text, re.M)
 
 
-@pytest.mark.parametrize("spec_list, named", [
-    ([5], "5"), ("a.md", "'a.md'"),
-    ([PulseOxSpec("o", "r", "a.md", "1h")] * 2, "'o/r:a.md' appears twice"),
-])
+@pytest.mark.parametrize(
+    "spec_list, named",
+    [
+        ([5], "5"),
+        ("a.md", "'a.md'"),
+        ([PulseOxSpec("o", "r", "a.md", "1h")] * 2, "'o/r:a.md' appears twice"),
+    ],
+)
 def test_a_bad_spec_list_is_named(spec_list, named):
     with pytest.raises(BadInputError, match=re.escape(named)):
         PulseOxDashboard(owner="o", repo="r", spec_list=spec_list)
@@ -327,40 +370,48 @@ def test_a_cron_that_never_runs_is_refused_when_made(cron):
 def test_a_hand_written_cron_that_never_runs_is_an_error_not_a_crash(remote: Path):
     post("a.md", T0)
     post("b.md", T0)
-    toml = "".join(f"[[spec]]\nowner = 'owner'\nrepo = 'repo'\npath = '{path}'\n"
-                   f"schedule = '{schedule}'\n" for path, schedule in
-                   (("a.md", "0 0 31 2 *"), ("b.md", "1d"), ("c.md", "0 0 31 2 *")))
+    toml = "".join(
+        f"[[spec]]\nowner = 'owner'\nrepo = 'repo'\npath = '{path}'\nschedule = '{schedule}'\n"
+        for path, schedule in (("a.md", "0 0 31 2 *"), ("b.md", "1d"), ("c.md", "0 0 31 2 *"))
+    )
     commit_files(remote, {"pulseox.toml": toml})
     dashboard = board(at=T0 + timedelta(minutes=1)).write_summary()
     assert statuses(dashboard) == {"a.md": "ERROR", "b.md": "OK", "c.md": "ERROR"}
     found = sections(show(remote, "summary.md"))
     assert found["# ERROR"][0].startswith(
-        "- [a.md](a.md) cron schedule '0 0 31 2 *' has no next time after")
+        "- [a.md](a.md) cron schedule '0 0 31 2 *' has no next time after"
+    )
 
 
 def test_an_unreadable_other_repository_puts_only_its_specs_in_error(remote: Path, caplog):
     make_bare(remote.parent / "other.git")
     post("a.md", T0)
     post("b.md", T0, repo="other")
-    specs = [spec("a.md"), spec("b.md", repo="other"), spec("x.md", repo="nothing"),
-             spec("y.md", repo="nothing")]
+    specs = [
+        spec("a.md"),
+        spec("b.md", repo="other"),
+        spec("x.md", repo="nothing"),
+        spec("y.md", repo="nothing"),
+    ]
     with caplog.at_level("WARNING", logger="pulseox_git"):
         dashboard = board(specs, T0 + timedelta(minutes=1)).write_summary()
-    assert statuses(dashboard) == {"a.md": "OK", "b.md": "OK", "x.md": "ERROR",
-                                   "y.md": "ERROR"}
+    assert statuses(dashboard) == {"a.md": "OK", "b.md": "OK", "x.md": "ERROR", "y.md": "ERROR"}
     found = sections(show(remote, "summary.md"))
     assert [line.split(" cannot read ")[1][:15] for line in found["# ERROR"]] == [
-        "owner/nothing: "] * 2
+        "owner/nothing: "
+    ] * 2
     assert "nothing.git" in found["# ERROR"][0]  # the git error says what went wrong
-    assert [r.message.split(":")[1] for r in caplog.records if "cannot read" in r.message
-            ] == [" cannot read owner/nothing"]  # once per repository, not per spec
+    assert [r.message.split(":")[1] for r in caplog.records if "cannot read" in r.message] == [
+        " cannot read owner/nothing"
+    ]  # once per repository, not per spec
     assert dashboard.published.sha == git("rev-parse", "main", cwd=remote).strip()
 
 
 def test_the_dashboards_own_repository_failing_still_fails(remote: Path):
     from pulseox_git.errors import RemoteError
 
-    gone = PulseOxDashboard(owner="owner", repo="nothing", spec_list=[spec("a.md")],
-                            clock=Clock(T0))
+    gone = PulseOxDashboard(
+        owner="owner", repo="nothing", spec_list=[spec("a.md")], clock=Clock(T0)
+    )
     with pytest.raises(RemoteError, match=r"nothing\.git"):
         gone.write_summary()

@@ -31,34 +31,57 @@ def watched(remote: Path, cli) -> Path:
 
 
 def test_spec_add_list_remove_are_commits(remote: Path, cli):
-    code, out, _err = cli("spec", "add", *REPO, "--path", "jobs/a.md", "--schedule", "2h",
-                         "--grace", "10m")
-    assert (code, out) == (0, f"pulseox: watch owner/repo:jobs/a.md every 2h + 10m "
-                              f"({git('rev-parse', '--short=12', 'main', cwd=remote).strip()})\n")
-    cli("spec", "add", *REPO, "--path", "x.md", "--schedule", "*/5 * * * *",
-        "--page-owner", "acme", "--page-repo", "other")
+    code, out, _err = cli(
+        "spec", "add", *REPO, "--path", "jobs/a.md", "--schedule", "2h", "--grace", "10m"
+    )
+    assert (code, out) == (
+        0,
+        f"pulseox: watch owner/repo:jobs/a.md every 2h + 10m "
+        f"({git('rev-parse', '--short=12', 'main', cwd=remote).strip()})\n",
+    )
+    cli(
+        "spec",
+        "add",
+        *REPO,
+        "--path",
+        "x.md",
+        "--schedule",
+        "*/5 * * * *",
+        "--page-owner",
+        "acme",
+        "--page-repo",
+        "other",
+    )
     cli("spec", "add", *REPO, "--path", "jobs/a.md", "--schedule", "3h")
     _code, out, _err = cli("spec", "list", *REPO)
-    assert out.splitlines() == ["acme/other:x.md every */5 * * * *",
-                                "owner/repo:jobs/a.md every 3h"]
-    code, out, _err = cli("spec", "remove", *REPO, "--path", "x.md", "--page-owner", "acme",
-                         "--page-repo", "other")
+    assert out.splitlines() == [
+        "acme/other:x.md every */5 * * * *",
+        "owner/repo:jobs/a.md every 3h",
+    ]
+    code, out, _err = cli(
+        "spec", "remove", *REPO, "--path", "x.md", "--page-owner", "acme", "--page-repo", "other"
+    )
     assert code == 0
-    assert log(remote) == ["pulseox: stop watching acme/other:x.md",
-                           "pulseox: change owner/repo:jobs/a.md every 3h",
-                           "pulseox: watch acme/other:x.md every */5 * * * *",
-                           "pulseox: watch owner/repo:jobs/a.md every 2h + 10m"]
+    assert log(remote) == [
+        "pulseox: stop watching acme/other:x.md",
+        "pulseox: change owner/repo:jobs/a.md every 3h",
+        "pulseox: watch acme/other:x.md every */5 * * * *",
+        "pulseox: watch owner/repo:jobs/a.md every 2h + 10m",
+    ]
     assert 'path = "jobs/a.md"' in show(remote, "pulseox.toml")
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--schedule", "0 9 * * 8"), "bad cron schedule '0 9 * * 8'"),
-    (("--schedule", "0 0 31 2 *"), "bad cron schedule '0 0 31 2 *': it never runs"),
-    (("--schedule", "0m"), "bad schedule '0m'"),
-    (("--schedule", "1h", "--grace", "-5m"), "bad grace period '-5m'"),
-    (("--schedule", "fortnightly"), "bad schedule 'fortnightly'"),
-    (("--schedule", "1h", "--page-owner", "bad owner"), "bad owner 'bad owner'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--schedule", "0 9 * * 8"), "bad cron schedule '0 9 * * 8'"),
+        (("--schedule", "0 0 31 2 *"), "bad cron schedule '0 0 31 2 *': it never runs"),
+        (("--schedule", "0m"), "bad schedule '0m'"),
+        (("--schedule", "1h", "--grace", "-5m"), "bad grace period '-5m'"),
+        (("--schedule", "fortnightly"), "bad schedule 'fortnightly'"),
+        (("--schedule", "1h", "--page-owner", "bad owner"), "bad owner 'bad owner'"),
+    ],
+)
 def test_bad_specs_are_refused_and_the_remote_is_unchanged(watched: Path, cli, args, message):
     before = refs(watched)
     code, _out, err = cli("spec", "add", *REPO, "--path", "d.md", *args)
@@ -78,7 +101,12 @@ def test_refresh_prints_and_commits_the_summary(watched: Path, cli):
     assert code == 0, err
     assert out == show(watched, "summary.md")
     assert [line for line in out.splitlines() if line.startswith("# ")] == [
-        "# Changes", "# ERROR", "# MISSING", "# OK", "# Metadata"]
+        "# Changes",
+        "# ERROR",
+        "# MISSING",
+        "# OK",
+        "# Metadata",
+    ]
     assert "committed summary.md as" in err and "(1 ERROR, 1 MISSING, 1 OK, 3 changed)" in err
     code, out, err = cli("dashboard", "show", *REPO)
     assert (code, out) == (0, show(watched, "summary.md"))
@@ -90,8 +118,10 @@ def test_json_output(watched: Path, cli):
     assert result["version"] == 1 and result["commit"] is None
     specs = {s["path"]: s for s in result["specs"]}
     assert {p: (s["status"], s["report"], s["note"], s["problem"]) for p, s in specs.items()} == {
-        "a.md": ("OK", "GOOD", "", None), "b.md": ("ERROR", "BAD", "disk full", None),
-        "c.md": ("MISSING", None, "not in the repository", "not in the repository")}
+        "a.md": ("OK", "GOOD", "", None),
+        "b.md": ("ERROR", "BAD", "disk full", None),
+        "c.md": ("MISSING", None, "not in the repository", "not in the repository"),
+    }
     assert datetime.fromisoformat(specs["a.md"]["updated"]).tzinfo == UTC
     assert specs["c.md"]["updated"] is None
 
@@ -112,8 +142,10 @@ def test_no_write_dry_run_and_bad_zone_leave_the_remote_unchanged(watched: Path,
     code, out, err = cli("dashboard", "refresh", *REPO, "--dry-run", "--mode", "org")
     assert code == 0 and "* OK" in out and "would commit summary.org" in err
     code, out, err = cli("dashboard", "refresh", *REPO, "--tz", "Mars/Olympus_Mons")
-    assert code == 2 and err == ("error: unknown time zone 'Mars/Olympus_Mons': use an IANA "
-                                 "name such as 'UTC' or 'Europe/Paris'\n")
+    assert code == 2 and err == (
+        "error: unknown time zone 'Mars/Olympus_Mons': use an IANA "
+        "name such as 'UTC' or 'Europe/Paris'\n"
+    )
     code, out, err = cli("dashboard", "refresh", *REPO, "--notify", "{slack")
     assert code == 2 and "--notify is not valid JSON" in err
     assert refs(watched) == before
@@ -146,8 +178,17 @@ def test_check_exists_posts_good_or_bad(remote: Path, cli, tmp_path: Path):
     footer = parse(show(remote, "hc.md"))
     assert (footer.report, footer.note) == ("GOOD", "all 1 paths exist")
     assert str(present) in footer.content
-    code, _out, err = cli("check", "exists", *REPO, "--path", present, "--path",
-                         tmp_path / "missing.tar", "--hc-path", "hc.md")
+    code, _out, err = cli(
+        "check",
+        "exists",
+        *REPO,
+        "--path",
+        present,
+        "--path",
+        tmp_path / "missing.tar",
+        "--hc-path",
+        "hc.md",
+    )
     footer = parse(show(remote, "hc.md"))
     assert (code, footer.report, footer.note) == (0, "BAD", "1 of 2 paths missing")
     assert "missing.tar" in footer.content.split("## Present Paths")[0]
@@ -166,8 +207,11 @@ def test_init_scaffolds_a_status_repository(remote: Path, cli):
     assert code == 0 and 'path = "a.md"' in show(remote, "pulseox.toml")
     before = refs(remote)
     code, out, err = cli("init", *REPO)  # again: nothing to add, and that is fine
-    assert (code, out) == (0, "nothing to do: owner/repo already has "
-                              ".github/workflows/pulseox-dashboard.yml, README.md, pulseox.toml\n")
+    assert (code, out) == (
+        0,
+        "nothing to do: owner/repo already has "
+        ".github/workflows/pulseox-dashboard.yml, README.md, pulseox.toml\n",
+    )
     assert refs(remote) == before
 
 
@@ -177,23 +221,35 @@ def test_init_on_another_branch_says_so_in_the_examples(remote: Path, cli):
     readme = git("show", "trunk:README.md", cwd=remote)
     assert "pulseox-git post --owner owner --repo repo --branch trunk --path" in readme
     assert "spec add --owner owner --repo repo --branch trunk \\\n    --path" in readme
-    assert "--branch trunk" in git("show", "trunk:.github/workflows/pulseox-dashboard.yml",
-                                   cwd=remote)
+    assert "--branch trunk" in git(
+        "show", "trunk:.github/workflows/pulseox-dashboard.yml", cwd=remote
+    )
 
 
 def test_grace_zero_is_accepted_like_zero_seconds(remote: Path, cli):
     for path, grace in (("a.md", "0"), ("b.md", "0s")):
-        code, out, err = cli("spec", "add", *REPO, "--path", path, "--schedule", "1h",
-                             "--grace", grace)
+        code, out, err = cli(
+            "spec", "add", *REPO, "--path", path, "--schedule", "1h", "--grace", grace
+        )
         assert code == 0, err
     _code, out, _err = cli("spec", "list", *REPO)
-    assert out.splitlines() == ["owner/repo:a.md every 1h",
-                                "owner/repo:b.md every 1h"]
+    assert out.splitlines() == ["owner/repo:a.md every 1h", "owner/repo:b.md every 1h"]
 
 
 def test_an_unreadable_other_repository_is_reported_not_fatal(watched: Path, cli):
-    code, _out, err = cli("spec", "add", *REPO, "--path", "jobs/x.md", "--schedule", "1d",
-                          "--page-owner", "nobody", "--page-repo", "nothing")
+    code, _out, err = cli(
+        "spec",
+        "add",
+        *REPO,
+        "--path",
+        "jobs/x.md",
+        "--schedule",
+        "1d",
+        "--page-owner",
+        "nobody",
+        "--page-repo",
+        "nothing",
+    )
     assert code == 0, err
     code, out, err = cli("dashboard", "refresh", *REPO)
     assert code == 0, err
@@ -205,17 +261,21 @@ def test_an_unreadable_other_repository_is_reported_not_fatal(watched: Path, cli
 def test_spec_add_keeps_hand_written_comments_and_remove_rewrites(remote: Path, cli):
     from fixtures.repos import commit_files
 
-    toml = ("# watched by the ops team: ask #ops before removing anything\n"
-            "[dashboard]\ntz = 'Europe/Paris'  # our office\n\n"
-            "[[spec]]\nowner = 'owner'\nrepo = 'repo'\npath = 'a.md'\nschedule = '1d'\n")
+    toml = (
+        "# watched by the ops team: ask #ops before removing anything\n"
+        "[dashboard]\ntz = 'Europe/Paris'  # our office\n\n"
+        "[[spec]]\nowner = 'owner'\nrepo = 'repo'\npath = 'a.md'\nschedule = '1d'\n"
+    )
     commit_files(remote, {"pulseox.toml": toml})
-    code, _out, err = cli("spec", "add", *REPO, "--path", "b.md", "--schedule", "2h",
-                          "--grace", "5m")
+    code, _out, err = cli(
+        "spec", "add", *REPO, "--path", "b.md", "--schedule", "2h", "--grace", "5m"
+    )
     assert code == 0, err
     text = show(remote, "pulseox.toml")
     assert text.startswith(toml)  # every hand-written line, as written
-    assert text[len(toml):] == ('\n[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "b.md"\n'
-                                'schedule = "2h"\ngrace = "5m"\n')
+    assert text[len(toml) :] == (
+        '\n[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "b.md"\nschedule = "2h"\ngrace = "5m"\n'
+    )
     _code, out, _err = cli("spec", "list", *REPO)
     assert out.splitlines() == ["owner/repo:a.md every 1d", "owner/repo:b.md every 2h grace 5m"]
     code, _out, err = cli("spec", "remove", *REPO, "--path", "a.md")

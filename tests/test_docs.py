@@ -56,9 +56,12 @@ def matches(expected: list[str], actual: str) -> bool:
 
 
 def test_readme_python_examples(readme_env: Path):
-    result = doctest.testfile(str(README), module_relative=False,
-                              globs={"owner": "example", "repo": "status"},
-                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testfile(
+        str(README),
+        module_relative=False,
+        globs={"owner": "example", "repo": "status"},
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
     assert result.attempted > 0 and result.failed == 0
 
 
@@ -73,7 +76,8 @@ def test_readme_console_sessions(readme_env: Path):
             target = re.fullmatch(r"cat (\S+)", command)
             if target and not (readme_env / target.group(1)).exists():
                 (readme_env / target.group(1)).write_text("\n".join(expected) + "\n")
-            proc = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
-                                  cwd=readme_env, timeout=120)
+            proc = subprocess.run(
+                ["bash", "-c", command], capture_output=True, text=True, cwd=readme_env, timeout=120
+            )
             assert proc.returncode == code, f"$ {command}\n{proc.stdout}{proc.stderr}"
             assert matches(expected, proc.stdout), f"$ {command}\n{proc.stdout}{proc.stderr}"

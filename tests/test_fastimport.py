@@ -18,8 +18,7 @@ WHEN = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def store(bare: Path, cache_dir: Path) -> GitStore:
-    commit_files(bare, {"jobs/a.md": "a", "docs/readme.md": "r"},
-                 symlinks={"linked": "jobs"})
+    commit_files(bare, {"jobs/a.md": "a", "docs/readme.md": "r"}, symlinks={"linked": "jobs"})
     store = GitStore(f"file://{bare}", cache_dir=cache_dir)
     with store.locked():
         store.prepare()
@@ -31,12 +30,15 @@ def one_process(store: GitStore, tip: str, change: Change):
     paths = list(change.files)
     head, body = fastimport.commit_input(tip, change)
     with store.locked():
-        return fastimport.ls_then_commit(store.git, head, body, path_prefixes(paths),
-                                         lambda found: confine(found, paths))
+        return fastimport.ls_then_commit(
+            store.git, head, body, path_prefixes(paths), lambda found: confine(found, paths)
+        )
 
 
-@pytest.mark.parametrize("paths", [["jobs/a.md"], ["jobs/new.md", "jobs/deep/er/b.md"],
-                                   ["é/ünïcode \"q\" \\.md", "top.md"]])
+@pytest.mark.parametrize(
+    "paths",
+    [["jobs/a.md"], ["jobs/new.md", "jobs/deep/er/b.md"], ['é/ünïcode "q" \\.md', "top.md"]],
+)
 def test_same_commit_and_existing_pages_as_two_processes(store: GitStore, paths: list[str]):
     tip = store.tip()
     change = Change({p: f"page {p}\n".encode() for p in paths}, "subject\n", WHEN)
@@ -68,7 +70,8 @@ def test_large_changes_take_the_two_process_path(store: GitStore):
     paths = [f"jobs/many/page-{i:04d}-{'x' * 40}.md" for i in range(200)]
     assert not fastimport.fits(path_prefixes(paths))
     with store.locked():
-        sha, existing = store.confine_and_commit(store.tip(), Change(
-            {p: b"x" for p in paths}, "subject\n", WHEN))
+        sha, existing = store.confine_and_commit(
+            store.tip(), Change({p: b"x" for p in paths}, "subject\n", WHEN)
+        )
     assert existing == set()
     assert len(git("ls-tree", "--name-only", f"{sha}:jobs/many", cwd=store.path).split()) == 200

@@ -58,9 +58,14 @@ def wrapped_path(tmp_path: Path) -> str:
 def start(*args: str, env: dict | None = None) -> subprocess.Popen:
     """`pulseox-git ARGS` as its own process group, so a kill takes git with it."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.Popen([sys.executable, "-m", "pulseox_git", *args], env=full_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pulseox_git", *args],
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def run(*args: str, env: dict | None = None, timeout: float = 60) -> tuple[int, str, str, float]:
@@ -71,8 +76,19 @@ def run(*args: str, env: dict | None = None, timeout: float = 60) -> tuple[int, 
 
 
 def post_args(url: str, path: str, content: str) -> list[str]:
-    return ["post", "--owner", "o", "--repo", "r", "--remote", url, "--path", path,
-            "--content", content]
+    return [
+        "post",
+        "--owner",
+        "o",
+        "--repo",
+        "r",
+        "--remote",
+        url,
+        "--path",
+        path,
+        "--content",
+        content,
+    ]
 
 
 def wait_for(mark: Path, proc: subprocess.Popen, seconds: float = 30) -> None:
@@ -101,19 +117,20 @@ KILLS = [  # (the git step, block in it or die right after it, a fresh cache?)
 ]
 
 
-@pytest.mark.parametrize("step, mode, fresh", KILLS,
-                         ids=[f"{s}-{m}" for s, m, _f in KILLS])
-def test_sigkill_at_any_step_then_the_next_run_just_works(bare, tmp_path, wrapped_path,
-                                                          cache_dir, step, mode, fresh):
+@pytest.mark.parametrize("step, mode, fresh", KILLS, ids=[f"{s}-{m}" for s, m, _f in KILLS])
+def test_sigkill_at_any_step_then_the_next_run_just_works(
+    bare, tmp_path, wrapped_path, cache_dir, step, mode, fresh
+):
     url = f"file://{bare}"
     commit_files(bare, {"seed.md": "seed"})
     if not fresh:
         assert run(*post_args(url, "warm.md", "warm"))[0] == 0
     before = refs(bare)
     mark = tmp_path / "reached"
-    proc = start(*post_args(url, "jobs/a.md", "first\n"),
-                 env={"PATH": wrapped_path, "FAULT_AT": step, "FAULT_MODE": mode,
-                      "FAULT_MARK": str(mark)})
+    proc = start(
+        *post_args(url, "jobs/a.md", "first\n"),
+        env={"PATH": wrapped_path, "FAULT_AT": step, "FAULT_MODE": mode, "FAULT_MARK": str(mark)},
+    )
     wait_for(mark, proc)
     if mode == "block":
         os.killpg(proc.pid, signal.SIGKILL)
@@ -165,8 +182,9 @@ def test_a_cache_locked_by_a_hung_process_is_waited_for_in_bounded_time(bare, ca
     (lock,) = (cache_dir / "repos").glob("*.lock")
     with open(lock, "a+b") as handle:  # a process that hangs while holding the cache
         fcntl.flock(handle, fcntl.LOCK_EX)
-        code, out, err, seconds = run(*post_args(url, "b.md", "b"),
-                                      env={"PULSEOX_LOCK_TIMEOUT": "1"})
+        code, out, err, seconds = run(
+            *post_args(url, "b.md", "b"), env={"PULSEOX_LOCK_TIMEOUT": "1"}
+        )
     assert code == 1 and out == "" and "stayed locked for 1s" in err and seconds < 10, err
     assert run(*post_args(url, "b.md", "b"))[0] == 0  # free again: works
     survived("cache locked by a hung process: gave up after PULSEOX_LOCK_TIMEOUT")
@@ -208,7 +226,8 @@ DAMAGE = {
     "HEAD garbled": lambda repo: (repo / "HEAD").write_text("garbage"),
     "marker deleted": lambda repo: (repo / "pulseox-cache.json").unlink(),
     "config holds an invalid refspec": lambda repo: git(
-        "config", "remote.origin.fetch", "+refs/heads/a/.b:refs/remotes/origin/a/.b", cwd=repo),
+        "config", "remote.origin.fetch", "+refs/heads/a/.b:refs/remotes/origin/a/.b", cwd=repo
+    ),
     "cache is a file": _replace_with_a_file,
 }
 
@@ -249,8 +268,7 @@ def test_a_force_pushed_remote_is_followed_with_nothing_stale(bare):
     commit_files(bare, {"c.md": "rewritten"}, message="rewrite", force_parent=first)
     code, _out, err, _s = run(*post_args(url, "d.md", "d"))
     assert code == 0, err
-    assert git("ls-tree", "-r", "--name-only", "main", cwd=bare).split() == [
-        "a.md", "c.md", "d.md"]
+    assert git("ls-tree", "-r", "--name-only", "main", cwd=bare).split() == ["a.md", "c.md", "d.md"]
     assert_whole(bare, "a.md", "a")
     assert log(bare) == ["pulseox: d.md GOOD", "rewrite", "pulseox: a.md GOOD"]
     survived("remote force-pushed back in time")
@@ -259,8 +277,10 @@ def test_a_force_pushed_remote_is_followed_with_nothing_stale(bare):
 def test_a_force_push_resurrects_nothing_in_the_next_summary_or_history(bare):
     """The dashboard's state, summary and history cache all follow the rewrite."""
     url = f"file://{bare}"
-    specs = "".join(f'[[spec]]\nowner = "o"\nrepo = "r"\npath = "{p}"\nschedule = "1h"\n'
-                    for p in ("a.md", "stale.md"))
+    specs = "".join(
+        f'[[spec]]\nowner = "o"\nrepo = "r"\npath = "{p}"\nschedule = "1h"\n'
+        for p in ("a.md", "stale.md")
+    )
     commit_files(bare, {"pulseox.toml": specs})
     run(*post_args(url, "a.md", "a"))
     first = git("rev-parse", "main", cwd=bare).strip()
@@ -340,14 +360,26 @@ def test_a_failing_notifier_is_reported_and_the_summary_commit_kept(bare, tmp_pa
     from fixtures.webhook import WebhookSink
 
     url = f"file://{bare}"
-    commit_files(bare, {"pulseox.toml": '[[spec]]\nowner = "o"\nrepo = "r"\n'
-                        'path = "a.md"\nschedule = "1h"\n'})
+    commit_files(
+        bare,
+        {"pulseox.toml": '[[spec]]\nowner = "o"\nrepo = "r"\npath = "a.md"\nschedule = "1h"\n'},
+    )
     run(*post_args(url, "a.md", "a"))
     hook = json.dumps({"slack": {"webhook_url_env": "OPS_HOOK"}})
     with WebhookSink(status=500) as sink:
         env = {"OPS_HOOK": sink.url("/services/T0/B0/secret-path")}
-        refresh = ["dashboard", "refresh", "--owner", "o", "--repo", "r", "--remote", url,
-                   "--notify", hook]
+        refresh = [
+            "dashboard",
+            "refresh",
+            "--owner",
+            "o",
+            "--repo",
+            "r",
+            "--remote",
+            url,
+            "--notify",
+            hook,
+        ]
         code, _out, err, seconds = run(*refresh, env=env)
         assert code == 0 and seconds < 30 and "slack" in err and "secret-path" not in err, err
         assert log(bare)[0].startswith("pulseox: dashboard")
@@ -356,8 +388,10 @@ def test_a_failing_notifier_is_reported_and_the_summary_commit_kept(bare, tmp_pa
         assert code == 1 and "Traceback" not in err, err
         assert log(bare)[0].startswith("pulseox: dashboard")  # kept although notify failed
         assert len(sink.requests) == 2
-    survived("notifier endpoint fails (HTTP 500): reported, summary kept, exit 1 only with "
-             "--strict-notify")
+    survived(
+        "notifier endpoint fails (HTTP 500): reported, summary kept, exit 1 only with "
+        "--strict-notify"
+    )
 
 
 def test_a_hanging_notifier_is_given_up_on_and_the_summary_commit_kept(remote):
@@ -369,9 +403,13 @@ def test_a_hanging_notifier_is_given_up_on_and_the_summary_commit_kept(remote):
     PulseOxClient().post("owner", "repo", "a.md", "x")
     with WebhookSink(delay=30, max_delay=30) as sink:
         began = time.monotonic()
-        board = PulseOxDashboard(owner="owner", repo="repo", notify_timeout=1,
-                                 spec_list=[PulseOxSpec("owner", "repo", "a.md", "1h")],
-                                 notify={"slack": {"webhook_url": sink.url("/hang")}})
+        board = PulseOxDashboard(
+            owner="owner",
+            repo="repo",
+            notify_timeout=1,
+            spec_list=[PulseOxSpec("owner", "repo", "a.md", "1h")],
+            notify={"slack": {"webhook_url": sink.url("/hang")}},
+        )
         board.write_summary()
         seconds = time.monotonic() - began
         sink.released.set()
@@ -388,8 +426,9 @@ def small_disk(tmp_path: Path):
     """A 1 MiB tmpfs, or None where this machine does not allow mounting one."""
     mount = tmp_path / "small"
     mount.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                          capture_output=True)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
+    )
     if proc.returncode != 0:
         yield None
         return
@@ -400,8 +439,9 @@ def small_disk(tmp_path: Path):
 
 
 @pytest.mark.parametrize("cache", ["warm", "fresh"])
-def test_a_full_disk_gives_a_clear_error_and_the_cache_survives(bare, small_disk,
-                                                                wrapped_path, cache):
+def test_a_full_disk_gives_a_clear_error_and_the_cache_survives(
+    bare, small_disk, wrapped_path, cache
+):
     url = f"file://{bare}"
     env = {"PULSEOX_GIT_CACHE": str(small_disk / "cache")} if small_disk else {}
     step = "fast-import"

@@ -26,20 +26,29 @@ def history_of(client: PulseOxClient, paths: list[str]):
     return store.run(lambda tip: read_history(store.git, tip, paths))
 
 
-def import_commits(bare: Path, commits: list[tuple[datetime, dict[str, str | None], bool]]
-                   ) -> None:
+def import_commits(bare: Path, commits: list[tuple[datetime, dict[str, str | None], bool]]) -> None:
     """Append commits to `main` with ONE `git fast-import` (the git CLI, not the product):
     (time, {path: report or None to delete}, with trailers?) each."""
-    tip = git("rev-parse", "--verify", "--quiet", "main", cwd=bare).strip() \
-        if git("branch", "--list", "main", cwd=bare).strip() else ""
+    tip = (
+        git("rev-parse", "--verify", "--quiet", "main", cwd=bare).strip()
+        if git("branch", "--list", "main", cwd=bare).strip()
+        else ""
+    )
     stream = []
     for n, (when, pages, trailers) in enumerate(commits):
-        posted = [Page(path, "", report or "GOOD", f"n{n}") for path, report in pages.items()
-                  if report is not None]
+        posted = [
+            Page(path, "", report or "GOOD", f"n{n}")
+            for path, report in pages.items()
+            if report is not None
+        ]
         message = commit_message(posted, f"commit {n}") if trailers else f"hand edit {n}\n"
         data = message.encode()
-        stream.append(f"commit refs/heads/main\ncommitter F <f@x> {int(when.timestamp())} +0000\n"
-                      f"data {len(data)}\n".encode() + data + b"\n")
+        stream.append(
+            f"commit refs/heads/main\ncommitter F <f@x> {int(when.timestamp())} +0000\n"
+            f"data {len(data)}\n".encode()
+            + data
+            + b"\n"
+        )
         if n == 0 and tip:
             stream.append(f"from {tip}\n".encode())
         for path, report in pages.items():
@@ -48,24 +57,33 @@ def import_commits(bare: Path, commits: list[tuple[datetime, dict[str, str | Non
             else:
                 text = render(path, f"job {path}", report, when, f"n{n}").encode()
                 stream.append(f"M 100644 inline {path}\ndata {len(text)}\n".encode() + text + b"\n")
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=bare, check=True,
-                   input=b"".join(stream))
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=bare, check=True, input=b"".join(stream))
 
 
 def test_trailers_hand_edits_and_deletions(bare: Path):
     client = PulseOxClient(remote=f"file://{bare}", clock=lambda: T0)
-    client.post_many("owner", "repo", [{"path": "a.md", "content": "x"},
-                                       {"path": "b.md", "content": "y", "report": "BAD",
-                                        "note": "boom"}])
+    client.post_many(
+        "owner",
+        "repo",
+        [
+            {"path": "a.md", "content": "x"},
+            {"path": "b.md", "content": "y", "report": "BAD", "note": "boom"},
+        ],
+    )
     hand = render("a.md", "edited by hand", "BAD", T0, "by hand")
     commit_files(bare, {"a.md": hand, "unwatched.md": "z"}, date="2026-05-01T13:00:00Z")
     commit_files(bare, {"b.md": "no footer at all"}, date="2026-05-01T14:00:00Z")
     commit_files(bare, {"b.md": None}, date="2026-05-01T15:00:00Z")
     history = history_of(client, ["a.md", "b.md", "never.md"])
     assert [(r.report, r.note, r.problem) for r in history["a.md"]] == [
-        ("BAD", "by hand", None), ("GOOD", "", None)]
+        ("BAD", "by hand", None),
+        ("GOOD", "", None),
+    ]
     assert [(r.report, r.problem) for r in history["b.md"]] == [
-        (None, "deleted"), (None, "no metadata footer"), ("BAD", None)]
+        (None, "deleted"),
+        (None, "no metadata footer"),
+        ("BAD", None),
+    ]
     assert history["b.md"][-1].note == "boom" and history["b.md"][-1].time == T0
     assert history["a.md"][0].time == datetime(2026, 5, 1, 13, 0, tzinfo=timezone.utc)
     assert history["never.md"] == []
@@ -73,15 +91,21 @@ def test_trailers_hand_edits_and_deletions(bare: Path):
 
 def test_cache_reads_only_new_commits_and_matches_a_cold_read(bare: Path):
     paths = [f"p{i}.md" for i in range(5)]
-    import_commits(bare, [(T0 + timedelta(minutes=n), {p: "GOOD" for p in paths}, True)
-                          for n in range(3)])
+    import_commits(
+        bare, [(T0 + timedelta(minutes=n), {p: "GOOD" for p in paths}, True) for n in range(3)]
+    )
     store = GitStore(f"file://{bare}")
     first, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert outcome.mode == "cold" and outcome.commits_read == 3
     again, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert outcome.mode == "hit" and outcome.commits_read == 0 and again == first
-    import_commits(bare, [(T0 + timedelta(minutes=10), {"p1.md": "BAD"}, True),
-                          (T0 + timedelta(minutes=11), {"p2.md": "BAD"}, False)])
+    import_commits(
+        bare,
+        [
+            (T0 + timedelta(minutes=10), {"p1.md": "BAD"}, True),
+            (T0 + timedelta(minutes=11), {"p2.md": "BAD"}, False),
+        ],
+    )
     warm, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert outcome.mode == "incremental" and outcome.commits_read == 2
     assert warm == store.run(lambda tip: read_history(store.git, tip, paths))
@@ -100,14 +124,17 @@ def test_rewritten_branch_invalidates_the_cache(bare: Path):
     paths = ["a.md", "b.md"]
     import_commits(bare, [(T0, {"a.md": "GOOD", "b.md": "GOOD"}, True)])
     base = git("rev-parse", "main", cwd=bare).strip()
-    import_commits(bare, [(T0 + timedelta(minutes=n), {"a.md": "BAD"}, True)
-                          for n in range(1, 4)])
+    import_commits(bare, [(T0 + timedelta(minutes=n), {"a.md": "BAD"}, True) for n in range(1, 4)])
     store = GitStore(f"file://{bare}")
     before, _ = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert [r.report for r in before["a.md"]] == ["BAD", "BAD", "BAD", "GOOD"]
     # force-push a different history on top of the first commit
-    commit_files(bare, {"b.md": render("b.md", "x", "BAD", T0, "rewritten")},
-                 date="2026-05-01T13:00:00Z", force_parent=base)
+    commit_files(
+        bare,
+        {"b.md": render("b.md", "x", "BAD", T0, "rewritten")},
+        date="2026-05-01T13:00:00Z",
+        force_parent=base,
+    )
     after, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
     assert outcome.mode == "rewritten"
     assert [r.report for r in after["a.md"]] == ["GOOD"]
@@ -119,18 +146,28 @@ def test_rewritten_branch_invalidates_the_cache(bare: Path):
 
 def test_odd_messages_and_a_damaged_cache_are_read_safely(bare: Path):
     odd = render("a.md", "x", "BAD", T0, "odd")
-    commit_files(bare, {"a.md": odd}, message="tool run \x1e0123 99\nfooter \x1e",
-                 date="2026-05-01T12:00:00Z")
+    commit_files(
+        bare,
+        {"a.md": odd},
+        message="tool run \x1e0123 99\nfooter \x1e",
+        date="2026-05-01T12:00:00Z",
+    )
     import_commits(bare, [(T0 + timedelta(minutes=1), {"a.md": "GOOD"}, True)])
     store = GitStore(f"file://{bare}")
     history, _ = store.run(lambda tip: store.history_cache.read(tip, ["a.md"]))
     assert [(r.report, r.note) for r in history["a.md"]] == [("GOOD", "n0"), ("BAD", "odd")]
     assert (history["a.md"][1].commit, history["a.md"][1].time) == (
-        git("rev-parse", "main~1", cwd=bare).strip(), T0)
+        git("rev-parse", "main~1", cwd=bare).strip(),
+        T0,
+    )
     cache = next(store.path.glob("pulseox-history-*.json"))
     data = json.loads(cache.read_text())
-    for damage in ({"tip": "--output=/tmp/x"}, {"commits": [["x"]]}, {"paths": [[1]]},
-                   {"commits": [[data["tip"], "soon", []]]}):
+    for damage in (
+        {"tip": "--output=/tmp/x"},
+        {"commits": [["x"]]},
+        {"paths": [[1]]},
+        {"commits": [[data["tip"], "soon", []]]},
+    ):
         cache.write_text(json.dumps({**data, **damage}))
         again, outcome = store.run(lambda tip: store.history_cache.read(tip, ["a.md"]))
         assert outcome.mode == "cold" and again == history
@@ -158,15 +195,17 @@ def git_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.mark.parametrize("pages,rounds", [(3, 4), (60, 40)])
-def test_one_git_log_and_one_cat_file_read_the_whole_history(bare: Path, git_calls,
-                                                             pages: int, rounds: int):
+def test_one_git_log_and_one_cat_file_read_the_whole_history(
+    bare: Path, git_calls, pages: int, rounds: int
+):
     """Whatever the number of pages and commits: one log, one cat-file, nothing per page."""
     paths = [f"jobs/j{i}.md" for i in range(pages)]
     commits = []
     for n in range(rounds):
         when = T0 + timedelta(minutes=10 * n)
-        commits.append((when, {p: "BAD" if (i + n) % 7 == 0 else "GOOD"
-                               for i, p in enumerate(paths)}, True))  # a batch of every page
+        commits.append(
+            (when, {p: "BAD" if (i + n) % 7 == 0 else "GOOD" for i, p in enumerate(paths)}, True)
+        )  # a batch of every page
         hand = {paths[n % pages]: "BAD"}
         commits.append((when + timedelta(minutes=1), hand, False))  # no trailers
     import_commits(bare, commits)
@@ -186,8 +225,9 @@ def test_one_git_log_and_one_cat_file_read_the_whole_history(bare: Path, git_cal
 def test_history_on_a_blobless_clone_fetches_no_old_blobs(http, http_repo):
     owner, repo, path = http_repo
     git("config", "uploadpack.allowFilter", "true", cwd=path)
-    import_commits(path, [(T0 + timedelta(minutes=n), {"a.md": "GOOD", "b.md": "BAD"}, True)
-                          for n in range(5)])
+    import_commits(
+        path, [(T0 + timedelta(minutes=n), {"a.md": "GOOD", "b.md": "BAD"}, True) for n in range(5)]
+    )
     store = GitStore(http.url(owner, repo), blobless=True)
     store.run(lambda tip: None)
     http.requests.clear()
@@ -225,8 +265,9 @@ def test_history_cli(remote: Path, cli):
     lines = out.splitlines()
     assert lines[0].startswith("2026-05-01 12:10:00 UTC  BAD ") and lines[0].endswith("second")
     assert lines[1].startswith("2026-05-01 12:00:00 UTC  GOOD") and len(lines) == 2
-    code, out, _ = cli("history", "--owner", "owner", "--repo", "repo", "--path", "a.md",
-                       "--json", "--limit", "1")
+    code, out, _ = cli(
+        "history", "--owner", "owner", "--repo", "repo", "--path", "a.md", "--json", "--limit", "1"
+    )
     data = json.loads(out)
     assert code == 0 and len(data) == 1 and data[0]["report"] == "BAD"
     assert data[0]["time"] == "2026-05-01T12:10:00+00:00" and len(data[0]["commit"]) == 40
@@ -238,7 +279,22 @@ def test_history_cli(remote: Path, cli):
 
 def test_history_cli_runs_as_a_program(remote: Path):
     PulseOxClient(clock=lambda: T0).post("owner", "repo", "a.md", "x")
-    proc = subprocess.run([sys.executable, "-m", "pulseox_git", "history", "--owner", "owner",
-                           "--repo", "repo", "--path", "a.md", "--limit", "0"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pulseox_git",
+            "history",
+            "--owner",
+            "owner",
+            "--repo",
+            "repo",
+            "--path",
+            "a.md",
+            "--limit",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "--limit" in proc.stderr

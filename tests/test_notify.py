@@ -31,8 +31,14 @@ def post(path: str, report: str = "GOOD", note: str = "", at: datetime = T0) -> 
 
 def board(at: datetime, notify_config=None, **kwargs) -> PulseOxDashboard:
     specs = [PulseOxSpec("owner", "repo", p, "1h") for p in ("a.md", "b.md")]
-    return PulseOxDashboard(owner="owner", repo="repo", spec_list=specs, clock=lambda: at,
-                            notify=notify_config, **kwargs)
+    return PulseOxDashboard(
+        owner="owner",
+        repo="repo",
+        spec_list=specs,
+        clock=lambda: at,
+        notify=notify_config,
+        **kwargs,
+    )
 
 
 def test_changes_are_sent_and_nothing_when_nothing_changed(remote: Path, sink: WebhookSink):
@@ -44,19 +50,21 @@ def test_changes_are_sent_and_nothing_when_nothing_changed(remote: Path, sink: W
     [request] = sink.wait_for(1)
     assert request.path == SECRET_PATH
     text = request.json()["text"]
-    assert text.splitlines() == ["pulseox-git owner/repo: 2 status change(s)",
-                                 "- owner/repo:a.md None --> OK",
-                                 "- owner/repo:b.md None --> ERROR disk full"]
+    assert text.splitlines() == [
+        "pulseox-git owner/repo: 2 status change(s)",
+        "- owner/repo:a.md None --> OK",
+        "- owner/repo:b.md None --> ERROR disk full",
+    ]
     board(T0 + timedelta(minutes=5), config).write_summary()
     assert len(sink.requests) == 1  # same statuses: no message
     post("b.md", at=T0 + timedelta(minutes=6))
     board(T0 + timedelta(minutes=7), config).write_summary()
     assert [line for line in sink.wait_for(2)[1].json()["text"].splitlines()[1:]] == [
-        "- owner/repo:b.md ERROR --> OK"]
+        "- owner/repo:b.md ERROR --> OK"
+    ]
 
 
-def test_a_failing_notifier_keeps_the_commit_and_hides_the_secret(remote: Path,
-                                                                  sink: WebhookSink):
+def test_a_failing_notifier_keeps_the_commit_and_hides_the_secret(remote: Path, sink: WebhookSink):
     post("a.md")
     sink.status = 500
     dashboard = board(T0, {"slack": {"webhook_url": sink.url(SECRET_PATH)}}).write_summary()
@@ -85,28 +93,36 @@ def test_a_slow_endpoint_is_given_up_on_in_bounded_time(remote: Path, sink: Webh
     assert dashboard.notify_failures == ["slack: no answer within 0.3s"]
 
 
-def test_stored_settings_reference_the_secret_by_env_var(remote: Path, sink: WebhookSink,
-                                                         monkeypatch: pytest.MonkeyPatch):
+def test_stored_settings_reference_the_secret_by_env_var(
+    remote: Path, sink: WebhookSink, monkeypatch: pytest.MonkeyPatch
+):
     post("a.md")
-    commit_files(remote, {"pulseox.toml": (
-        "[notify.slack]\nwebhook_url_env = \"OPS_HOOK\"\nusername = \"pulseox\"\n\n"
-        "[[spec]]\nowner = \"owner\"\nrepo = \"repo\"\npath = \"a.md\"\nschedule = \"1h\"\n")})
+    commit_files(
+        remote,
+        {
+            "pulseox.toml": (
+                '[notify.slack]\nwebhook_url_env = "OPS_HOOK"\nusername = "pulseox"\n\n'
+                '[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "a.md"\nschedule = "1h"\n'
+            )
+        },
+    )
     monkeypatch.setenv("OPS_HOOK", sink.url(SECRET_PATH))
     PulseOxDashboard(owner="owner", repo="repo", clock=lambda: T0).write_summary()
     [request] = sink.wait_for(1)
-    assert request.json()["username"] == "pulseox" and "a.md None --> OK" in \
-        request.json()["text"]
+    assert request.json()["username"] == "pulseox" and "a.md None --> OK" in request.json()["text"]
     assert sink.url(SECRET_PATH) not in show(remote, "pulseox.toml")
     monkeypatch.delenv("OPS_HOOK")
     post("a.md", "BAD", at=T0 + timedelta(minutes=1))
     later = PulseOxDashboard(owner="owner", repo="repo", clock=lambda: T0 + timedelta(minutes=2))
     assert later.write_summary().notify_failures == [
-        "environment variable OPS_HOOK (for webhook_url) is not set"]
+        "environment variable OPS_HOOK (for webhook_url) is not set"
+    ]
 
 
 def test_unknown_provider_is_reported():
     assert notify.send({"carrier_pigeon": {}}, "hi") == [
-        "unknown notifier provider 'carrier_pigeon'"]
+        "unknown notifier provider 'carrier_pigeon'"
+    ]
 
 
 def test_dry_run_sends_nothing(remote: Path, sink: WebhookSink):
@@ -115,28 +131,49 @@ def test_dry_run_sends_nothing(remote: Path, sink: WebhookSink):
     assert sink.requests == []
 
 
-def test_cli_reports_failures_on_stderr_and_strict_notify_exits_1(remote: Path,
-                                                                  sink: WebhookSink, cli):
+def test_cli_reports_failures_on_stderr_and_strict_notify_exits_1(
+    remote: Path, sink: WebhookSink, cli
+):
     post("a.md", at=datetime.now(UTC))  # the CLI runs on the real clock
-    code, out, err = cli("spec", "add", "--owner", "owner", "--repo", "repo", "--path", "a.md",
-                         "--schedule", "1d")
+    code, out, err = cli(
+        "spec", "add", "--owner", "owner", "--repo", "repo", "--path", "a.md", "--schedule", "1d"
+    )
     assert code == 0, err
     sink.status = 403
     hook = json.dumps({"slack": {"webhook_url": sink.url(SECRET_PATH)}})
-    code, out, err = cli("dashboard", "refresh", "--owner", "owner", "--repo", "repo",
-                         "--notify", hook)
+    code, out, err = cli(
+        "dashboard", "refresh", "--owner", "owner", "--repo", "repo", "--notify", hook
+    )
     assert code == 0 and "# Changes" in out
     assert "warning: notification failed: slack: no_such_hook" in err
     assert "warning: notify.slack.webhook_url looks like a secret" in err  # on argv
     assert "XXXXsecretXXXX" not in err + out
     post("a.md", "BAD", at=datetime.now(UTC))
-    code, out, err = cli("dashboard", "refresh", "--owner", "owner", "--repo", "repo",
-                         "--notify", hook, "--strict-notify")
+    code, out, err = cli(
+        "dashboard",
+        "refresh",
+        "--owner",
+        "owner",
+        "--repo",
+        "repo",
+        "--notify",
+        hook,
+        "--strict-notify",
+    )
     assert code == 1 and "OK --> ERROR" in show(remote, "summary.md")
     sink.status = 200
     post("a.md", at=datetime.now(UTC))
-    code, out, err = cli("dashboard", "refresh", "--owner", "owner", "--repo", "repo",
-                         "--notify", hook, "--strict-notify")
+    code, out, err = cli(
+        "dashboard",
+        "refresh",
+        "--owner",
+        "owner",
+        "--repo",
+        "repo",
+        "--notify",
+        hook,
+        "--strict-notify",
+    )
     assert code == 0 and "ERROR --> OK" in sink.wait_for(3)[-1].json()["text"]
 
 
@@ -148,17 +185,24 @@ def test_an_unknown_provider_is_refused_before_anything_is_written(remote: Path)
     before = refs(remote)
     with pytest.raises(BadInputError, match="unknown notify provider 'nosuchprovider'"):
         board(T0, {"nosuchprovider": {}}).write_summary()
-    commit_files(remote, {"pulseox.toml": (
-        "[notify.carrier_pigeon]\nloft = \"north\"\n\n"
-        "[[spec]]\nowner = \"owner\"\nrepo = \"repo\"\npath = \"a.md\"\nschedule = \"1h\"\n")})
+    commit_files(
+        remote,
+        {
+            "pulseox.toml": (
+                '[notify.carrier_pigeon]\nloft = "north"\n\n'
+                '[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "a.md"\nschedule = "1h"\n'
+            )
+        },
+    )
     before = refs(remote)
     with pytest.raises(BadInputError, match="unknown notify provider 'carrier_pigeon'"):
         PulseOxDashboard(owner="owner", repo="repo", clock=lambda: T0).write_summary()
     assert refs(remote) == before
 
 
-def test_cli_checks_notify_settings_before_writing(remote: Path, cli,
-                                                  monkeypatch: pytest.MonkeyPatch):
+def test_cli_checks_notify_settings_before_writing(
+    remote: Path, cli, monkeypatch: pytest.MonkeyPatch
+):
     from fixtures.repos import refs
 
     monkeypatch.delenv("UNSET_VAR", raising=False)
@@ -176,6 +220,10 @@ def test_cli_checks_notify_settings_before_writing(remote: Path, cli,
     assert refs(remote) == before
     code, out, err = cli("dashboard", "refresh", *repo, "--notify", unset)
     assert code == 0 and "# Changes" in out
-    assert err.count("warning: notify.slack.webhook_url_env: environment variable "
-                     "UNSET_VAR is not set") == 1
+    assert (
+        err.count(
+            "warning: notify.slack.webhook_url_env: environment variable UNSET_VAR is not set"
+        )
+        == 1
+    )
     assert refs(remote) != before

@@ -24,21 +24,33 @@ def test_post_creates_then_updates_a_page(remote: Path):
     assert git("rev-parse", "main", cwd=remote).strip() == second.sha
     footer = parse(show(remote, "jobs/a.md"))
     assert (footer.content, footer.report, footer.updated, footer.note) == (
-        "broken\n", "BAD", FIXED, "")
+        "broken\n",
+        "BAD",
+        FIXED,
+        "",
+    )
     assert log(remote) == ["pulseox: jobs/a.md BAD", "pulseox: jobs/a.md GOOD"]
     committed = git("log", "-1", "--format=%ct", "main", cwd=remote).strip()
     assert int(committed) == int(FIXED.timestamp())
 
 
 def test_batch_is_one_commit_with_a_trailer_per_page(remote: Path):
-    pages = [{"path": f"p{i}.md", "content": f"page {i}", "report": "BAD" if i == 2 else "GOOD",
-              "note": f"note {i}"} for i in range(5)]
+    pages = [
+        {
+            "path": f"p{i}.md",
+            "content": f"page {i}",
+            "report": "BAD" if i == 2 else "GOOD",
+            "note": f"note {i}",
+        }
+        for i in range(5)
+    ]
     result = PulseOxClient().post_many("owner", "repo", pages)
     assert result.status_code == 201 and len(result.created) == 5
     assert git("rev-list", "--count", "main", cwd=remote).strip() == "1"
     message = git("log", "-1", "--format=%B", "main", cwd=remote)
     assert [(p.path, p.report, p.note) for p in parse_trailers(message)] == [
-        (f"p{i}.md", "BAD" if i == 2 else "GOOD", f"note {i}") for i in range(5)]
+        (f"p{i}.md", "BAD" if i == 2 else "GOOD", f"note {i}") for i in range(5)
+    ]
     assert parse(show(remote, "p2.md")).report == "BAD"
 
 
@@ -67,8 +79,19 @@ def test_dry_run_pushes_nothing_and_leaves_the_tracking_ref(remote: Path, cache_
 
 def test_empty_remote_gets_its_branch_from_the_first_post(remote: Path, cli):
     assert refs(remote) == ""
-    code, _out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
-                          "--content", "x", "--branch", "status")
+    code, _out, err = cli(
+        "post",
+        "--owner",
+        "owner",
+        "--repo",
+        "repo",
+        "--path",
+        "a.md",
+        "--content",
+        "x",
+        "--branch",
+        "status",
+    )
     assert code == 0 and "is empty: the first post creates branch 'status'" in err
     assert "warning" not in err
     assert refs(remote).split()[0] == "refs/heads/status"
@@ -123,32 +146,87 @@ def test_force_pushed_remote_is_followed(bare: Path):
     assert names == ["a.md", "c.md", "d.md"]
 
 
-@pytest.mark.parametrize("path, kind", [("link.md", "symlink"), ("linkdir/x.md", "symlink"),
-                                        ("dir", "folder"), ("file.md/x.md", "not a folder")])
+@pytest.mark.parametrize(
+    "path, kind",
+    [
+        ("link.md", "symlink"),
+        ("linkdir/x.md", "symlink"),
+        ("dir", "folder"),
+        ("file.md/x.md", "not a folder"),
+    ],
+)
 def test_paths_through_symlinks_or_onto_folders_are_refused(bare: Path, cli, path, kind):
-    commit_files(bare, {"dir/inner.md": "x", "file.md": "y"},
-                 symlinks={"link.md": "/etc/passwd", "linkdir": "/tmp"})
+    commit_files(
+        bare,
+        {"dir/inner.md": "x", "file.md": "y"},
+        symlinks={"link.md": "/etc/passwd", "linkdir": "/tmp"},
+    )
     before = refs(bare)
-    code, _out, err = cli("post", "--owner", "o", "--repo", "r", "--remote", f"file://{bare}",
-                          "--path", path, "--content", "x")
+    code, _out, err = cli(
+        "post",
+        "--owner",
+        "o",
+        "--repo",
+        "r",
+        "--remote",
+        f"file://{bare}",
+        "--path",
+        path,
+        "--content",
+        "x",
+    )
     assert code == 2 and repr(path) in err and kind in err and "Traceback" not in err
     assert refs(bare) == before
 
 
 def test_a_missing_branch_is_created_with_a_warning(remote: Path, cli):
     PulseOxClient().post("owner", "repo", "a.md", "x")
-    code, _out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
-                          "--content", "y", "--branch", "mian")
+    code, _out, err = cli(
+        "post",
+        "--owner",
+        "owner",
+        "--repo",
+        "repo",
+        "--path",
+        "a.md",
+        "--content",
+        "y",
+        "--branch",
+        "mian",
+    )
     assert code == 0 and "has no branch 'mian' (it has main)" in err
     assert any(line.startswith("warning: ") for line in err.splitlines())
     assert refs(remote).count("refs/heads/") == 2
-    code, _out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
-                          "--content", "z", "--branch", "mian")
+    code, _out, err = cli(
+        "post",
+        "--owner",
+        "owner",
+        "--repo",
+        "repo",
+        "--path",
+        "a.md",
+        "--content",
+        "z",
+        "--branch",
+        "mian",
+    )
     assert code == 0 and "warning" not in err  # it exists now
 
 
 def test_api_transport_says_it_does_not_use_the_git_remote(remote: Path, cli):
-    code, _out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", "a.md",
-                          "--content", "y", "--transport", "api",
-                          "--api-url", "http://127.0.0.1:1/api")
+    code, _out, err = cli(
+        "post",
+        "--owner",
+        "owner",
+        "--repo",
+        "repo",
+        "--path",
+        "a.md",
+        "--content",
+        "y",
+        "--transport",
+        "api",
+        "--api-url",
+        "http://127.0.0.1:1/api",
+    )
     assert code == 1 and "--transport api does not use the git remote file://" in err

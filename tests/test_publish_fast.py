@@ -62,8 +62,7 @@ def test_a_rewound_remote_gets_back_nothing_it_dropped(remote: Path):
     assert "leak.md" not in tree and {"a.md", "b.md"} <= set(tree)
 
 
-def test_auto_falls_back_to_the_api_when_git_is_gone_behind_a_warm_cache(api, tmp_path,
-                                                                        caplog):
+def test_auto_falls_back_to_the_api_when_git_is_gone_behind_a_warm_cache(api, tmp_path, caplog):
     owner, api_bare = api.new_repo()
     git_root = tmp_path / "git"
     make_bare(git_root / owner / "status.git")

@@ -24,9 +24,18 @@ T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 
 
-@pytest.mark.parametrize("text, seconds", [
-    ("90s", 90), ("10m", 600), ("2h", 7200), ("1d", 86400), ("1w", 604800),
-    ("1h30m", 5400), (" 2H ", 7200)])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("90s", 90),
+        ("10m", 600),
+        ("2h", 7200),
+        ("1d", 86400),
+        ("1w", 604800),
+        ("1h30m", 5400),
+        (" 2H ", 7200),
+    ],
+)
 def test_durations(text: str, seconds: int):
     assert parse_duration(text) == timedelta(seconds=seconds)
 
@@ -43,11 +52,19 @@ def test_format_duration_round_trips(seconds: int):
     assert parse_duration(format_duration(delta)) == delta
 
 
-@pytest.mark.parametrize("value, message", [
-    ("0m", "longer than zero"), (timedelta(0), "longer than zero"),
-    (timedelta(minutes=-5), "'-5m'"), ("61 * * * *", "bad cron schedule '61 \\* \\* \\* \\*'"),
-    ("* * * * * *", "5 fields"), ("* * *", "bad cron"), ("often", "bad schedule 'often'"),
-    (10, "bad schedule 10")])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("0m", "longer than zero"),
+        (timedelta(0), "longer than zero"),
+        (timedelta(minutes=-5), "'-5m'"),
+        ("61 * * * *", "bad cron schedule '61 \\* \\* \\* \\*'"),
+        ("* * * * * *", "5 fields"),
+        ("* * *", "bad cron"),
+        ("often", "bad schedule 'often'"),
+        (10, "bad schedule 10"),
+    ],
+)
 def test_bad_schedules_are_refused(value, message: str):
     with pytest.raises(BadInputError, match=message):
         parse_schedule(value)

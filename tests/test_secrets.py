@@ -31,11 +31,13 @@ from pulseox_git.errors import AuthError, PulseOxError
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = f"canary{uuid.uuid4().hex}"
-FORMS = {TOKEN, base64.b64encode(TOKEN.encode()).decode(),
-         base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode(),
-         base64.urlsafe_b64encode(f"x-access-token:{TOKEN}".encode()).decode()}
-SPECS = ('[[spec]]\nowner = "{owner}"\nrepo = "status"\npath = "jobs/a.md"\n'
-         'schedule = "1h"\n')
+FORMS = {
+    TOKEN,
+    base64.b64encode(TOKEN.encode()).decode(),
+    base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode(),
+    base64.urlsafe_b64encode(f"x-access-token:{TOKEN}".encode()).decode(),
+}
+SPECS = '[[spec]]\nowner = "{owner}"\nrepo = "status"\npath = "jobs/a.md"\nschedule = "1h"\n'
 ARGV_WRAPPER = f"""#!/bin/bash
 printf '%s\\n' "git $*" >> "$ARGV_LOG"
 exec "{shutil.which("git")}" "$@"
@@ -62,8 +64,15 @@ def commands(owner: str, work: Path) -> dict[str, list[str]]:
         "dashboard refresh": ["dashboard", "refresh", *o],
         "dashboard show": ["dashboard", "show", *o],
         "init": ["init", *o],
-        "check exists": ["check", "exists", *o, "--path", str(work / "present.txt"),
-                         "--hc-path", "check.md"],
+        "check exists": [
+            "check",
+            "exists",
+            *o,
+            "--path",
+            str(work / "present.txt"),
+            "--hc-path",
+            "check.md",
+        ],
         "check rdashboard": ["check", "rdashboard", *o],
     }
 
@@ -85,20 +94,30 @@ class Harness:
             path.mkdir()
         trace = self.dirs["trace"]
         self.env = {
-            **os.environ, "PYTHONPATH": str(ROOT), "PATH": f"{bin_dir}:{os.environ['PATH']}",
-            "PULSEOX_GIT_REMOTE": template, "PULSEOX_GIT_CACHE": str(self.dirs["cache"]),
-            "TMPDIR": str(self.dirs["tmpdir"]), "HOME": str(self.dirs["home"]),
-            "ARGV_LOG": str(trace / "argv.log"), "GIT_TRACE": str(trace / "trace.log"),
-            "GIT_TRACE_CURL": str(trace / "curl.log"), "GIT_TRACE_PACKET": str(trace / "pkt.log"),
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "PULSEOX_GIT_REMOTE": template,
+            "PULSEOX_GIT_CACHE": str(self.dirs["cache"]),
+            "TMPDIR": str(self.dirs["tmpdir"]),
+            "HOME": str(self.dirs["home"]),
+            "ARGV_LOG": str(trace / "argv.log"),
+            "GIT_TRACE": str(trace / "trace.log"),
+            "GIT_TRACE_CURL": str(trace / "curl.log"),
+            "GIT_TRACE_PACKET": str(trace / "pkt.log"),
             "PULSEOX_GIT_TIMEOUT": "20",
         }
         self.outputs: list[str] = []
         self.runs = 0
 
     def run(self, argv: list[str], env: dict | None = None) -> tuple[int, str, str]:
-        proc = subprocess.run([sys.executable, "-m", "pulseox_git", *argv],
-                              env={**self.env, **(env or {})}, capture_output=True, text=True,
-                              timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pulseox_git", *argv],
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         self.outputs += [proc.stdout, proc.stderr]
         self.runs += 1
         return proc.returncode, proc.stdout, proc.stderr
@@ -107,8 +126,11 @@ class Harness:
         found = [f"output {i}" for i, text in enumerate(self.outputs) if leaked(text)]
         for root in [*self.dirs.values(), *extra_roots]:
             for path in root.rglob("*"):
-                if path.is_file() and not path.is_symlink() and leaked(
-                        path.read_bytes().decode("latin-1")):
+                if (
+                    path.is_file()
+                    and not path.is_symlink()
+                    and leaked(path.read_bytes().decode("latin-1"))
+                ):
                     found.append(str(path))
         return found
 
@@ -131,20 +153,24 @@ def repo(http_repo) -> tuple[str, Path]:
 
 
 def report(what: str, harness: Harness) -> None:
-    print(f"\nRELIABILITY secrets: {what}: {harness.runs} runs, token found nowhere "
-          f"(output, traces, argv of {harness.argv_log().count(chr(10))} git processes, files)")
+    print(
+        f"\nRELIABILITY secrets: {what}: {harness.runs} runs, token found nowhere "
+        f"(output, traces, argv of {harness.argv_log().count(chr(10))} git processes, files)"
+    )
 
 
 @pytest.mark.slow
 def test_every_command_with_the_right_token_uses_it_and_shows_it_nowhere(
-        harness, repo, http, tmp_path):
+    harness, repo, http, tmp_path
+):
     owner, bare = repo
     for name, argv in commands(owner, tmp_path).items():
         code, _out, err = harness.run(argv, env={"PULSEOX_TOKEN": TOKEN})
         assert code == 0, (name, err)
     # the same post with the token on pulseox-git's own command line
-    code, _out, err = harness.run([*commands(owner, tmp_path)["post"], "--token", TOKEN,
-                                   "--content", "via --token"])
+    code, _out, err = harness.run(
+        [*commands(owner, tmp_path)["post"], "--token", TOKEN, "--content", "via --token"]
+    )
     assert code == 0, err
     # it was really used: the writes landed, and every request carried it
     assert show(bare, "jobs/a.md").startswith("via --token\n")
@@ -235,8 +261,12 @@ def test_exception_text_and_logs_of_the_python_api_hold_no_token(http, repo, cap
     caplog.set_level(logging.DEBUG, logger="pulseox_git")
     client = PulseOxClient(token="wrong" + TOKEN, remote=http.template)
     errors = []
-    for attempt in (client, PulseOxClient(token=TOKEN, remote=http.template.replace(
-            str(http.port), str(_closed_port())))):
+    for attempt in (
+        client,
+        PulseOxClient(
+            token=TOKEN, remote=http.template.replace(str(http.port), str(_closed_port()))
+        ),
+    ):
         with pytest.raises(PulseOxError) as info:
             attempt.post(owner, "status", "a.md", "x")
         errors.append(info.value)
@@ -253,7 +283,8 @@ def test_exception_text_and_logs_of_the_python_api_hold_no_token(http, repo, cap
 
 @pytest.mark.parametrize("where", ["--remote", "PULSEOX_GIT_REMOTE"])
 def test_credentials_in_a_url_are_stripped_with_a_warning_and_never_stored(
-        harness, repo, http, tmp_path, where):
+    harness, repo, http, tmp_path, where
+):
     owner, bare = repo
     url = http.url(owner, "status").replace("http://", f"http://x-access-token:{TOKEN}@")
     argv = commands(owner, tmp_path)["post"]
@@ -288,8 +319,11 @@ CONFINED = [  # (page path, what the message says)
 def test_posts_never_write_through_symlinks_or_into_git(remote, cli, tmp_path):
     from fixtures.repos import git
 
-    commit_files(remote, {"jobs/a.md": "x"}, symlinks={
-        "link.md": "/etc/passwd", "linkdir": "/tmp", "gitlink": ".git"})
+    commit_files(
+        remote,
+        {"jobs/a.md": "x"},
+        symlinks={"link.md": "/etc/passwd", "linkdir": "/tmp", "gitlink": ".git"},
+    )
     # a submodule entry, as another tool would commit it
     tree = git("ls-tree", "main", cwd=remote)
     tree += f"160000 commit {git('rev-parse', 'main', cwd=remote).strip()}\tsub\n"
@@ -298,13 +332,15 @@ def test_posts_never_write_through_symlinks_or_into_git(remote, cli, tmp_path):
     git("update-ref", "refs/heads/main", commit, cwd=remote)
     before = refs(remote)
     for path, named in CONFINED:
-        code, out, err = cli("post", "--owner", "owner", "--repo", "repo", "--path", path,
-                             "--content", "x")
+        code, out, err = cli(
+            "post", "--owner", "owner", "--repo", "repo", "--path", path, "--content", "x"
+        )
         assert code == 2 and named in err and "Traceback" not in err, (path, err)
         # one bad page spoils the batch: nothing at all is written
         manifest = tmp_path / "m.toml"
-        manifest.write_text(f"[[page]]\npath = 'ok.md'\ncontent = 'x'\n\n"
-                            f"[[page]]\npath = '{path}'\ncontent = 'x'\n")
+        manifest.write_text(
+            f"[[page]]\npath = 'ok.md'\ncontent = 'x'\n\n[[page]]\npath = '{path}'\ncontent = 'x'\n"
+        )
         code, out, err = cli("batch", "--owner", "owner", "--repo", "repo", manifest)
         assert code == 2 and out == "" and named in err, (path, err)
     assert refs(remote) == before
@@ -321,10 +357,19 @@ def test_the_dashboard_never_writes_through_a_symlink_either(remote, cli, link):
     assert refs(remote) == before
 
 
-@pytest.mark.parametrize("url", [
-    "ext::sh -c touch% {marker}", "ext::sh -c touch% {marker}% &&% echo", "-u{marker}",
-    "--upload-pack=touch {marker}", "fd::0", "ssh://-oProxyCommand=touch% {marker}/x.git",
-    "user@-oProxyCommand=touch {marker}:x.git", "file::/tmp/x.git"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ext::sh -c touch% {marker}",
+        "ext::sh -c touch% {marker}% &&% echo",
+        "-u{marker}",
+        "--upload-pack=touch {marker}",
+        "fd::0",
+        "ssh://-oProxyCommand=touch% {marker}/x.git",
+        "user@-oProxyCommand=touch {marker}:x.git",
+        "file::/tmp/x.git",
+    ],
+)
 @pytest.mark.parametrize("where", ["--remote", "PULSEOX_GIT_REMOTE"])
 def test_urls_that_would_run_commands_are_refused(cli, tmp_path, monkeypatch, url, where):
     marker = tmp_path / "pwned"

@@ -15,8 +15,12 @@ from pulseox_git.cli import dashboard, post, spec
 from pulseox_git.cli.common import Verbose, _state, report_error, setup_logging
 from pulseox_git.errors import ExitCode
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Post job status pages to git and watch them from a dashboard.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Post job status pages to git and watch them from a dashboard.",
+)
 app.command()(post.post)
 app.command()(post.batch)
 app.command()(post.history)
@@ -32,14 +36,14 @@ def _group(name: str, text: str) -> typer.Typer:
 dashboard_app = _group("dashboard", "Refresh or show the dashboard summary.")
 dashboard_app.command("refresh")(dashboard.refresh)
 dashboard_app.command("show")(dashboard.show)
-spec_app = _group("spec", "Edit the pages a dashboard watches (pulseox.toml in the "
-                  "dashboard repository).")
+spec_app = _group(
+    "spec", "Edit the pages a dashboard watches (pulseox.toml in the dashboard repository)."
+)
 spec_app.command("add")(spec.add)
 spec_app.command("remove")(spec.remove)
 spec_app.command("list")(spec.list_specs)
 check_app = _group("check", "The original pulseox's `check` commands.")
-check_app.command("rdashboard", help="Alias of `pulseox-git dashboard refresh`.")(
-    dashboard.refresh)
+check_app.command("rdashboard", help="Alias of `pulseox-git dashboard refresh`.")(dashboard.refresh)
 check_app.command("exists")(post.exists)
 client_app = _group("client", "The original pulseox's spelling: `client post` is `post`.")
 client_app.command("post", help="Alias of `pulseox-git post`.")(post.post)
@@ -53,8 +57,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
     verbose: Verbose = False,
 ) -> None:
     """Post job status pages to git and watch them from a dashboard."""

@@ -30,8 +30,9 @@ _state = {"verbose": False}
 Owner = Annotated[str, typer.Option("--owner", help="Repository owner (user or org).")]
 Repo = Annotated[str, typer.Option("--repo", help="Repository name.")]
 PagePath = Annotated[str, typer.Option("--path", help="Page path in the repository.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Do everything but push; print the "
-                                      "commit instead.")]
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Do everything but push; print the commit instead.")
+]
 Message = Annotated[str | None, typer.Option("--message", help="Commit subject.")]
 Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show details of failures.")]
 Report = Annotated[str, typer.Option("--report", help="GOOD or BAD.")]
@@ -39,23 +40,63 @@ Note = Annotated[str, typer.Option("--note", help="One line shown on the dashboa
 MaxBytes = Annotated[int, typer.Option("--max-page-bytes", help="Largest page accepted.")]
 
 _REPOSITORY_OPTIONS = {
-    "remote": (Annotated[str | None, typer.Option(
-        "--remote", help="Git URL (or template with {owner} and {repo}); default "
-        "$PULSEOX_GIT_REMOTE, else https://github.com/{owner}/{repo}.git.")], None),
-    "branch": (Annotated[str, typer.Option("--branch", help="Branch to read and write.")],
-               "main"),
-    "token": (Annotated[str | None, typer.Option(
-        "--token", help="Access token; prefer $PULSEOX_TOKEN or $GITHUB_TOKEN, which stay "
-        "off the command line.", show_default=False)], None),
-    "cache_dir": (Annotated[Path | None, typer.Option(
-        "--cache-dir", help="Where cached clones live; default $PULSEOX_GIT_CACHE, else "
-        "$XDG_CACHE_HOME/pulseox-git, else ~/.cache/pulseox-git.")], None),
-    "transport": (Annotated[str, typer.Option(
-        "--transport", help="auto: git, falling back to the GitHub REST API only when git is "
-        "missing or cannot reach the remote; git or api to force one.")], "auto"),
-    "api_url": (Annotated[str | None, typer.Option(
-        "--api-url", help="GitHub REST API base for the api transport; default "
-        "$PULSEOX_API_URL, else https://api.github.com.")], None),
+    "remote": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--remote",
+                help="Git URL (or template with {owner} and {repo}); default "
+                "$PULSEOX_GIT_REMOTE, else https://github.com/{owner}/{repo}.git.",
+            ),
+        ],
+        None,
+    ),
+    "branch": (Annotated[str, typer.Option("--branch", help="Branch to read and write.")], "main"),
+    "token": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--token",
+                help="Access token; prefer $PULSEOX_TOKEN or $GITHUB_TOKEN, which stay "
+                "off the command line.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "cache_dir": (
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--cache-dir",
+                help="Where cached clones live; default $PULSEOX_GIT_CACHE, else "
+                "$XDG_CACHE_HOME/pulseox-git, else ~/.cache/pulseox-git.",
+            ),
+        ],
+        None,
+    ),
+    "transport": (
+        Annotated[
+            str,
+            typer.Option(
+                "--transport",
+                help="auto: git, falling back to the GitHub REST API only when git is "
+                "missing or cannot reach the remote; git or api to force one.",
+            ),
+        ],
+        "auto",
+    ),
+    "api_url": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--api-url",
+                help="GitHub REST API base for the api transport; default "
+                "$PULSEOX_API_URL, else https://api.github.com.",
+            ),
+        ],
+        None,
+    ),
     "verbose": (Verbose, False),
 }
 
@@ -71,28 +112,40 @@ class Where:
     transport: str
     api_url: str | None
 
-    def client(self, dry_run: bool = False,
-               max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> PulseOxClient:
-        return PulseOxClient(self.token, remote=self.remote, branch=self.branch,
-                             cache_dir=self.cache_dir, dry_run=dry_run,
-                             max_page_bytes=max_page_bytes, transport=self.transport,
-                             api_url=self.api_url)
+    def client(
+        self, dry_run: bool = False, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
+    ) -> PulseOxClient:
+        return PulseOxClient(
+            self.token,
+            remote=self.remote,
+            branch=self.branch,
+            cache_dir=self.cache_dir,
+            dry_run=dry_run,
+            max_page_bytes=max_page_bytes,
+            transport=self.transport,
+            api_url=self.api_url,
+        )
 
 
 def repository_command(func: F) -> F:
     """Give `func(..., where: Where)` the repository options as CLI options, set up
     logging from -v, and pass the options on as one `Where`."""
-    own = [p for p in inspect.signature(func, eval_str=True).parameters.values()
-           if p.name != "where"]
-    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                annotation=annotation)
-              for name, (annotation, default) in _REPOSITORY_OPTIONS.items()]
+    own = [
+        p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "where"
+    ]
+    shared = [
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+        )
+        for name, (annotation, default) in _REPOSITORY_OPTIONS.items()
+    ]
 
     @functools.wraps(func)
     def command(**kwargs: Any) -> Any:
         setup_logging(kwargs.pop("verbose"))
-        where = Where(**{name: kwargs.pop(name) for name in _REPOSITORY_OPTIONS
-                         if name != "verbose"})
+        where = Where(
+            **{name: kwargs.pop(name) for name in _REPOSITORY_OPTIONS if name != "verbose"}
+        )
         return func(**kwargs, where=where)
 
     params = own + shared
@@ -139,8 +192,9 @@ def read_content(content: str | None, content_file: Path | None) -> str | bytes:
         try:
             return content_file.read_bytes()
         except OSError as err:
-            raise BadInputError(f"cannot read --content-file {str(content_file)!r}: "
-                                f"{err.strerror}") from None
+            raise BadInputError(
+                f"cannot read --content-file {str(content_file)!r}: {err.strerror}"
+            ) from None
     assert content is not None
     return content
 
@@ -168,8 +222,10 @@ def print_result(result: PostResult) -> None:
         return
     pages = len(result.created) + len(result.changed)
     what = "page" if pages == 1 else "pages"
-    typer.echo(f"posted {pages} {what} as {(result.sha or '')[:12]} to {result.url} "
-               f"({len(result.created)} created, {len(result.changed)} updated)")
+    typer.echo(
+        f"posted {pages} {what} as {(result.sha or '')[:12]} to {result.url} "
+        f"({len(result.created)} created, {len(result.changed)} updated)"
+    )
 
 
 def print_published(done: Published, url: str) -> None:
@@ -186,8 +242,11 @@ def report_error(err: Exception) -> int:
         typer.echo(f"error: {auth.redact(str(err))}", err=True)
         code = int(err.exit_code)
     else:
-        typer.echo(f"error: unexpected {type(err).__name__}: {auth.redact(str(err))} "
-                   "(run with -v for details; please report this)", err=True)
+        typer.echo(
+            f"error: unexpected {type(err).__name__}: {auth.redact(str(err))} "
+            "(run with -v for details; please report this)",
+            err=True,
+        )
         code = ExitCode.FAILURE
     if _state["verbose"]:
         import traceback

@@ -25,25 +25,57 @@ from pulseox_git.dashboard.scaffold import init_repository
 from pulseox_git.dashboard.specs import check_notify
 from pulseox_git.errors import BadInputError, ExitCode
 
-Write = Annotated[bool, typer.Option("--write/--no-write", help="Commit the summary, "
-                                     "spec file and state (default), or only print.")]
-Mode = Annotated[str | None, typer.Option("--mode", help="md or org; saved on write. "
-                                          "Default: pulseox.toml, else md.")]
-Zone = Annotated[str | None, typer.Option("--tz", help="IANA time zone for shown times, e.g. "
-                                          "Europe/Paris; saved on write. Default UTC.")]
-Notify = Annotated[str | None, typer.Option(
-    "--notify", help="JSON {provider: {kwargs}} for notifiers, for this run (not saved); "
-    "'<kwarg>_env' names an environment variable holding the value.")]
-FailOn = Annotated[str | None, typer.Option(
-    "--fail-on", help="Comma-separated sections, e.g. ERROR,MISSING: exit 3 when any spec "
-    "is in one of them.")]
+Write = Annotated[
+    bool,
+    typer.Option(
+        "--write/--no-write",
+        help="Commit the summary, spec file and state (default), or only print.",
+    ),
+]
+Mode = Annotated[
+    str | None,
+    typer.Option("--mode", help="md or org; saved on write. Default: pulseox.toml, else md."),
+]
+Zone = Annotated[
+    str | None,
+    typer.Option(
+        "--tz",
+        help="IANA time zone for shown times, e.g. Europe/Paris; saved on write. Default UTC.",
+    ),
+]
+Notify = Annotated[
+    str | None,
+    typer.Option(
+        "--notify",
+        help="JSON {provider: {kwargs}} for notifiers, for this run (not saved); "
+        "'<kwarg>_env' names an environment variable holding the value.",
+    ),
+]
+FailOn = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        help="Comma-separated sections, e.g. ERROR,MISSING: exit 3 when any spec "
+        "is in one of them.",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print every spec's status as JSON.")]
-StrictNotify = Annotated[bool, typer.Option(
-    "--strict-notify", help="Exit 1 when a notification fails (the summary is kept); exit 2 "
-    "before writing when a notify setting names an unset environment variable.")]
-AsOf = Annotated[str | None, typer.Option(
-    "--as-of", help="With --no-write: the dashboard as it stood at a commit (abc1234, "
-    "HEAD~3) or a time (2026-05-01T12:00Z), for incident reviews.")]
+StrictNotify = Annotated[
+    bool,
+    typer.Option(
+        "--strict-notify",
+        help="Exit 1 when a notification fails (the summary is kept); exit 2 "
+        "before writing when a notify setting names an unset environment variable.",
+    ),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="With --no-write: the dashboard as it stood at a commit (abc1234, "
+        "HEAD~3) or a time (2026-05-01T12:00Z), for incident reviews.",
+    ),
+]
 
 
 def parse_notify(value: str | None) -> dict[str, Any] | None:
@@ -53,34 +85,52 @@ def parse_notify(value: str | None) -> dict[str, Any] | None:
     try:
         config = json.loads(value)
     except json.JSONDecodeError as err:
-        raise BadInputError(f"--notify is not valid JSON ({err.msg} at {err.pos}); use "
-                            "'{\"slack\": {\"webhook_url_env\": \"SLACK_WEBHOOK_URL\"}}'"
-                            ) from None
+        raise BadInputError(
+            f"--notify is not valid JSON ({err.msg} at {err.pos}); use "
+            '\'{"slack": {"webhook_url_env": "SLACK_WEBHOOK_URL"}}\''
+        ) from None
     checked = check_notify(config, stored=False)
     try:
         check_notify(checked, stored=True)
     except BadInputError as err:  # allowed, but the secret is now on a command line
-        typer.echo(f"warning: {str(err).split(':')[0]}; it is on the command line, where "
-                   "others may see it: name an environment variable with <setting>_env",
-                   err=True)
+        typer.echo(
+            f"warning: {str(err).split(':')[0]}; it is on the command line, where "
+            "others may see it: name an environment variable with <setting>_env",
+            err=True,
+        )
     return checked
 
 
 @repository_command
 def refresh(
-    owner: Owner, repo: Repo, write: Write = True, mode: Mode = None, tz: Zone = None,
-    notify: Notify = None, dry_run: DryRun = False, fail_on: FailOn = None,
-    as_json: AsJson = False, strict_notify: StrictNotify = False, as_of: AsOf = None,
-    *, where: Where,
+    owner: Owner,
+    repo: Repo,
+    write: Write = True,
+    mode: Mode = None,
+    tz: Zone = None,
+    notify: Notify = None,
+    dry_run: DryRun = False,
+    fail_on: FailOn = None,
+    as_json: AsJson = False,
+    strict_notify: StrictNotify = False,
+    as_of: AsOf = None,
+    *,
+    where: Where,
 ) -> None:
     """Read every watched page, classify it, commit the summary and notify changes."""
     gate = check_sections(fail_on) if fail_on is not None else set()
     if as_of is not None and write:
-        raise BadInputError(f"--as-of {as_of!r} shows the past and never writes: "
-                            "add --no-write")
-    board = PulseOxDashboard(owner=owner, repo=repo, mode=mode, tz=tz,
-                             notify=parse_notify(notify), dry_run=dry_run,
-                             client=where.client(dry_run), as_of=as_of)
+        raise BadInputError(f"--as-of {as_of!r} shows the past and never writes: add --no-write")
+    board = PulseOxDashboard(
+        owner=owner,
+        repo=repo,
+        mode=mode,
+        tz=tz,
+        notify=parse_notify(notify),
+        dry_run=dry_run,
+        client=where.client(dry_run),
+        as_of=as_of,
+    )
     board.get_remote_data()  # settings first: notify is checked before anything is written
     if board.check_notifiers() and strict_notify:
         raise BadInputError(f"--strict-notify: {board.notify_warnings[0]}")
@@ -97,17 +147,22 @@ def refresh(
     done = board.published
     if done is not None:
         what = "would commit" if done.dry_run else "committed"
-        typer.echo(f"{what} {board.settings.summary_path} as {(done.sha or '')[:12]} to "
-                   f"{board.store().url} ({summary.counts()}, {len(summary.changes)} changed)",
-                   err=True)
+        typer.echo(
+            f"{what} {board.settings.summary_path} as {(done.sha or '')[:12]} to "
+            f"{board.store().url} ({summary.counts()}, {len(summary.changes)} changed)",
+            err=True,
+        )
     for failure in board.notify_failures:
         typer.echo(f"warning: notification failed: {failure}", err=True)
     if board.notify_failures and strict_notify:
         raise typer.Exit(ExitCode.FAILURE)
     hits = summary.in_sections(gate)
     if hits:
-        typer.echo(f"{len(hits)} spec(s) in {', '.join(sorted(gate))}: "
-                   f"{', '.join(e.spec.key for e in hits)}", err=True)
+        typer.echo(
+            f"{len(hits)} spec(s) in {', '.join(sorted(gate))}: "
+            f"{', '.join(e.spec.key for e in hits)}",
+            err=True,
+        )
         raise typer.Exit(ExitCode.GATE)
 
 
@@ -116,8 +171,10 @@ def show(owner: Owner, repo: Repo, *, where: Where) -> None:
     """Print the last written summary, without refreshing or writing."""
     text = PulseOxDashboard(owner=owner, repo=repo, client=where.client()).read_summary()
     if text is None:  # nothing to show is a usage mistake, not a remote failure
-        raise BadInputError(f"no summary in {owner}/{repo} yet, nothing to show: run "
-                            "`pulseox-git dashboard refresh` first")
+        raise BadInputError(
+            f"no summary in {owner}/{repo} yet, nothing to show: run "
+            "`pulseox-git dashboard refresh` first"
+        )
     typer.echo(text, nl=False)
 
 

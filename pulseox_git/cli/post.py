@@ -29,13 +29,22 @@ from pulseox_git.page import DEFAULT_MAX_PAGE_BYTES, Page
 
 @repository_command
 def post(
-    owner: Owner, repo: Repo, path: PagePath, report: Report = "GOOD", note: Note = "",
-    content: Annotated[str | None, typer.Option(
-        "--content", help="Page content; '-' reads stdin.")] = None,
-    content_file: Annotated[Path | None, typer.Option(
-        "--content-file", help="Read page content from this file.")] = None,
-    dry_run: DryRun = False, message: Message = None,
-    max_page_bytes: MaxBytes = DEFAULT_MAX_PAGE_BYTES, *, where: Where,
+    owner: Owner,
+    repo: Repo,
+    path: PagePath,
+    report: Report = "GOOD",
+    note: Note = "",
+    content: Annotated[
+        str | None, typer.Option("--content", help="Page content; '-' reads stdin.")
+    ] = None,
+    content_file: Annotated[
+        Path | None, typer.Option("--content-file", help="Read page content from this file.")
+    ] = None,
+    dry_run: DryRun = False,
+    message: Message = None,
+    max_page_bytes: MaxBytes = DEFAULT_MAX_PAGE_BYTES,
+    *,
+    where: Where,
 ) -> None:
     """Post one page (content plus a report footer) as one commit."""
     client = where.client(dry_run, max_page_bytes)
@@ -45,11 +54,16 @@ def post(
 
 @repository_command
 def batch(
-    owner: Owner, repo: Repo,
-    manifest: Annotated[Path, typer.Argument(
-        metavar="MANIFEST", help="TOML file of \\[\\[page]] tables.")],
-    dry_run: DryRun = False, message: Message = None,
-    max_page_bytes: MaxBytes = DEFAULT_MAX_PAGE_BYTES, *, where: Where,
+    owner: Owner,
+    repo: Repo,
+    manifest: Annotated[
+        Path, typer.Argument(metavar="MANIFEST", help="TOML file of \\[\\[page]] tables.")
+    ],
+    dry_run: DryRun = False,
+    message: Message = None,
+    max_page_bytes: MaxBytes = DEFAULT_MAX_PAGE_BYTES,
+    *,
+    where: Where,
 ) -> None:
     """Post every page of a manifest in ONE commit."""
     client = where.client(dry_run, max_page_bytes)
@@ -61,11 +75,15 @@ def batch(
 
 @repository_command
 def history(
-    owner: Owner, repo: Repo, path: PagePath,
-    limit: Annotated[int | None, typer.Option(
-        "--limit", min=1, help="Show only the newest N reports.")] = None,
+    owner: Owner,
+    repo: Repo,
+    path: PagePath,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Show only the newest N reports.")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON, newest first.")] = False,
-    *, where: Where,
+    *,
+    where: Where,
 ) -> None:
     """Print a page's reports over time, newest first: time, report, commit, note."""
     reports = where.client().history(owner, repo, path)[:limit]
@@ -85,14 +103,20 @@ def history(
 
 @repository_command
 def exists(
-    owner: Owner, repo: Repo,
-    path: Annotated[list[Path], typer.Option("--path", help="Local path that must exist "
-                                             "(repeatable).")],
+    owner: Owner,
+    repo: Repo,
+    path: Annotated[
+        list[Path], typer.Option("--path", help="Local path that must exist (repeatable).")
+    ],
     hc_path: Annotated[str, typer.Option("--hc-path", help="Page to post the result to.")],
     note: Note = "",
-    content: Annotated[str, typer.Option("--content", help="Page template; {good_list} "
-                                         "and {bad_list} are filled in.")] = DEFAULT_TEMPLATE,
-    dry_run: DryRun = False, *, where: Where,
+    content: Annotated[
+        str,
+        typer.Option("--content", help="Page template; {good_list} and {bad_list} are filled in."),
+    ] = DEFAULT_TEMPLATE,
+    dry_run: DryRun = False,
+    *,
+    where: Where,
 ) -> None:
     """Post GOOD when every --path exists, BAD otherwise (the original's check)."""
     page = exists_page(path, hc_path, content, note)

@@ -20,32 +20,51 @@ from pulseox_git.dashboard.edit import add_spec, remove_spec
 from pulseox_git.dashboard.schedule import parse_grace
 from pulseox_git.dashboard.specs import PulseOxSpec
 
-PageOwner = Annotated[str | None, typer.Option(
-    "--page-owner", help="Owner of the page's repository, if not the dashboard's.")]
-PageRepo = Annotated[str | None, typer.Option(
-    "--page-repo", help="The page's repository, if not the dashboard's.")]
+PageOwner = Annotated[
+    str | None,
+    typer.Option("--page-owner", help="Owner of the page's repository, if not the dashboard's."),
+]
+PageRepo = Annotated[
+    str | None, typer.Option("--page-repo", help="The page's repository, if not the dashboard's.")
+]
 
 
 @repository_command
 def add(
-    owner: Owner, repo: Repo, path: PagePath,
-    schedule: Annotated[str, typer.Option("--schedule", help="Duration (90s, 10m, 2h, 1d, "
-                                          "1w) or 5-field cron string.")],
-    grace: Annotated[str | None, typer.Option("--grace", help="Extra time before a late "
-                                              "page is MISSING, e.g. 10m.")] = None,
-    page_owner: PageOwner = None, page_repo: PageRepo = None, dry_run: DryRun = False,
-    *, where: Where,
+    owner: Owner,
+    repo: Repo,
+    path: PagePath,
+    schedule: Annotated[
+        str,
+        typer.Option("--schedule", help="Duration (90s, 10m, 2h, 1d, 1w) or 5-field cron string."),
+    ],
+    grace: Annotated[
+        str | None,
+        typer.Option("--grace", help="Extra time before a late page is MISSING, e.g. 10m."),
+    ] = None,
+    page_owner: PageOwner = None,
+    page_repo: PageRepo = None,
+    dry_run: DryRun = False,
+    *,
+    where: Where,
 ) -> None:
     """Watch a page (or change how it is watched), as one commit."""
-    spec = PulseOxSpec(page_owner or owner, page_repo or repo, path, schedule,
-                       parse_grace(grace))
+    spec = PulseOxSpec(page_owner or owner, page_repo or repo, path, schedule, parse_grace(grace))
     client = where.client(dry_run)
     print_published(add_spec(client, owner, repo, spec, dry_run), client.store(owner, repo).url)
 
 
 @repository_command
-def remove(owner: Owner, repo: Repo, path: PagePath, page_owner: PageOwner = None,
-           page_repo: PageRepo = None, dry_run: DryRun = False, *, where: Where) -> None:
+def remove(
+    owner: Owner,
+    repo: Repo,
+    path: PagePath,
+    page_owner: PageOwner = None,
+    page_repo: PageRepo = None,
+    dry_run: DryRun = False,
+    *,
+    where: Where,
+) -> None:
     """Stop watching a page, as one commit."""
     client = where.client(dry_run)
     done = remove_spec(client, owner, repo, path, page_owner, page_repo, dry_run)

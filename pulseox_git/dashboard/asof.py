@@ -18,8 +18,9 @@ def parse_as_of(value: str) -> datetime | str:
     """An aware time (ISO-8601; naive means UTC) or a revision name to resolve."""
     text = value.strip() if isinstance(value, str) else ""
     if not text or text.startswith("-") or any(ord(c) < 32 for c in text):
-        raise BadInputError(f"bad --as-of {value!r}: use a commit (abc1234, HEAD~3) or a time "
-                            "(2026-05-01T12:00Z)")
+        raise BadInputError(
+            f"bad --as-of {value!r}: use a commit (abc1234, HEAD~3) or a time (2026-05-01T12:00Z)"
+        )
     moment = parse_time(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     return moment or text
 

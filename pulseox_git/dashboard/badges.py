@@ -36,7 +36,8 @@ def badge_svg(label: str, value: str, colour: str) -> str:
         f'<text x="{left / 2}" y="15" fill="#010101" fill-opacity=".3">{label_e}</text>'
         f'<text x="{left / 2}" y="14">{label_e}</text>'
         f'<text x="{left + right / 2}" y="15" fill="#010101" fill-opacity=".3">{value_e}</text>'
-        f'<text x="{left + right / 2}" y="14">{value_e}</text></g></svg>\n')
+        f'<text x="{left + right / 2}" y="14">{value_e}</text></g></svg>\n'
+    )
 
 
 def badges(rows: Sequence[Row], label: str = "status") -> dict[str, str]:

@@ -49,18 +49,31 @@ class PulseOxDashboard:
     it stood then, and never writes.
     """
 
-    def __init__(self, token: str | None = None, owner: str = "", repo: str = "",
-                 spec_list: list[PulseOxSpec] | None = None, mode: str | None = None,
-                 notify: dict[str, dict[str, Any]] | None = None, *, tz: str | None = None,
-                 tolerance: timedelta | str | None = None, client: PulseOxClient | None = None,
-                 remote: str | None = None, branch: str = "main",
-                 cache_dir: str | os.PathLike[str] | None = None,
-                 clock: Callable[[], datetime] | None = None, dry_run: bool = False,
-                 web_link: str = WEB_LINK, notify_timeout: float | None = None,
-                 as_of: str | None = None) -> None:
+    def __init__(
+        self,
+        token: str | None = None,
+        owner: str = "",
+        repo: str = "",
+        spec_list: list[PulseOxSpec] | None = None,
+        mode: str | None = None,
+        notify: dict[str, dict[str, Any]] | None = None,
+        *,
+        tz: str | None = None,
+        tolerance: timedelta | str | None = None,
+        client: PulseOxClient | None = None,
+        remote: str | None = None,
+        branch: str = "main",
+        cache_dir: str | os.PathLike[str] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        dry_run: bool = False,
+        web_link: str = WEB_LINK,
+        notify_timeout: float | None = None,
+        as_of: str | None = None,
+    ) -> None:
         self.owner, self.repo = check_name("owner", owner), check_name("repo", repo)
-        self.client = client or PulseOxClient(token, remote=remote, branch=branch,
-                                              cache_dir=cache_dir, clock=clock or utc_now)
+        self.client = client or PulseOxClient(
+            token, remote=remote, branch=branch, cache_dir=cache_dir, clock=clock or utc_now
+        )
         self.clock = clock or self.client.clock
         self.dry_run = dry_run
         self.links = Links(self.own, self.client.branch, web_link)
@@ -68,8 +81,9 @@ class PulseOxDashboard:
         self.as_of = AsOf(as_of) if as_of is not None else None
         self.spec_list = check_specs(spec_list) if spec_list is not None else None
         self._given_specs = spec_list is not None
-        self._overrides: dict[str, Any] = {k: v for k, v in (("mode", mode), ("tz", tz),
-                                             ("tolerance", tolerance)) if v is not None}
+        self._overrides: dict[str, Any] = {
+            k: v for k, v in (("mode", mode), ("tz", tz), ("tolerance", tolerance)) if v is not None
+        }
         self.settings = Settings(**self._overrides)
         self.notify = check_notify(notify, stored=False) if notify else None
         self.previous: dict[str, dict[str, Any]] = {}
@@ -115,12 +129,19 @@ class PulseOxDashboard:
         files = store.read_files(tip, [SPEC_FILE, STATE_FILE])
         text = files[SPEC_FILE].decode("utf-8", "replace") if SPEC_FILE in files else None
         self._config_text = text
-        specs, stored = load_specs(text, f"{SPEC_FILE} in {self.owner}/{self.repo}") if text \
+        specs, stored = (
+            load_specs(text, f"{SPEC_FILE} in {self.owner}/{self.repo}")
+            if text
             else ([], Settings())
+        )
         if not self._given_specs:
             self.spec_list = specs
-        merged = {"mode": stored.mode, "tz": stored.tz, "tolerance": stored.tolerance,
-                  **self._overrides}
+        merged = {
+            "mode": stored.mode,
+            "tz": stored.tz,
+            "tolerance": stored.tolerance,
+            **self._overrides,
+        }
         self.settings = Settings(**merged, notify=stored.notify, trends=stored.trends)
         self.previous = load_state(files.get(STATE_FILE))
         self._reads[self.own] = (tip, *self._read(store, tip, self.own))
@@ -156,8 +177,7 @@ class PulseOxDashboard:
                     detail = redact(str(err)).splitlines()[0] if str(err) else type(err).__name__
                     self.read_failures[repo] = f"cannot read {repo[0]}/{repo[1]}: {detail}"
                     self._reads[repo] = (None, {}, {})
-                    log.warning("warning: %s; its specs are in ERROR",
-                                self.read_failures[repo])
+                    log.warning("warning: %s; its specs are in ERROR", self.read_failures[repo])
 
     def _forget_reads(self, keep_own: bool) -> None:
         """Read again on the next refresh (every repository, or all but our own)."""
@@ -179,8 +199,10 @@ class PulseOxDashboard:
 
     def _need_specs(self) -> None:
         if not self.spec_list:
-            raise BadInputError(f"the dashboard {self.owner}/{self.repo} watches nothing yet: "
-                                "add a spec with `pulseox-git spec add` or pass spec_list")
+            raise BadInputError(
+                f"the dashboard {self.owner}/{self.repo} watches nothing yet: "
+                "add a spec with `pulseox-git spec add` or pass spec_list"
+            )
 
     def summarize(self, now: datetime) -> Summary:
         """Classify every spec from what was read, and render the summary text."""
@@ -191,12 +213,19 @@ class PulseOxDashboard:
             if failure:
                 entry = Entry(spec, "ERROR", failure, problem="unreadable")
             else:
-                entry = classify(spec, pages.get(spec.path), history.get(spec.path, []), now,
-                                 self.settings)
+                entry = classify(
+                    spec, pages.get(spec.path), history.get(spec.path, []), now, self.settings
+                )
             entry.previous = self.previous.get(spec.key, {}).get("status")
             try:
-                entry.trend = trend(entry.history, spec.schedule, now, self.settings.trends,
-                                    spec.grace_period, self.settings.zone)
+                entry.trend = trend(
+                    entry.history,
+                    spec.schedule,
+                    now,
+                    self.settings.trends,
+                    spec.grace_period,
+                    self.settings.zone,
+                )
             except BadInputError:  # a cron with no next time: classify said so already
                 entry.trend = None
             entries.append(entry)
@@ -207,11 +236,14 @@ class PulseOxDashboard:
     def output_files(self, summary: Summary) -> dict[str, bytes]:
         """Every file one refresh commits, besides the spec file (add more here)."""
         rows = rows_for(summary.entries, self.links)
-        page = render_index(rows, f"{self.owner}/{self.repo} status", summary.generated,
-                            self.settings.zone)
-        files = {self.settings.summary_path: summary.text.encode(),
-                 STATE_FILE: state_bytes(summary.entries, summary.generated),
-                 "index.html": page.encode()}
+        page = render_index(
+            rows, f"{self.owner}/{self.repo} status", summary.generated, self.settings.zone
+        )
+        files = {
+            self.settings.summary_path: summary.text.encode(),
+            STATE_FILE: state_bytes(summary.entries, summary.generated),
+            "index.html": page.encode(),
+        }
         files.update((path, svg.encode()) for path, svg in badges(rows).items())
         return files
 
@@ -226,13 +258,15 @@ class PulseOxDashboard:
                 pass
         return dump_specs(self.spec_list or [], self.settings).encode()
 
-    def write_summary(self, force_refresh: bool = True,
-                      dry_run: bool | None = None) -> PulseOxDashboard:
+    def write_summary(
+        self, force_refresh: bool = True, dry_run: bool | None = None
+    ) -> PulseOxDashboard:
         """Refresh, then commit summary, spec file and state in ONE commit; then
         notify when some status changed. Returns self, as the original."""
         if self.as_of is not None:
-            raise BadInputError(f"--as-of {self.as_of.value!r} shows the past and never "
-                                "writes: add --no-write")
+            raise BadInputError(
+                f"--as-of {self.as_of.value!r} shows the past and never writes: add --no-write"
+            )
         if not self._loaded:
             self.get_remote_data()
         elif force_refresh:
@@ -282,10 +316,13 @@ class PulseOxDashboard:
         providers = self._providers()
         if not self.summary or not self.summary.changes or not providers:
             return []
-        lines = [f"pulseox-git {self.owner}/{self.repo}: {len(self.summary.changes)} "
-                 "status change(s)"]
-        lines += [f"- {e.spec.key} {e.previous} --> {e.status} {e.note}".rstrip()
-                  for e in self.summary.changes]
+        lines = [
+            f"pulseox-git {self.owner}/{self.repo}: {len(self.summary.changes)} status change(s)"
+        ]
+        lines += [
+            f"- {e.spec.key} {e.previous} --> {e.status} {e.note}".rstrip()
+            for e in self.summary.changes
+        ]
         self.notify_failures = notify.send(providers, "\n".join(lines), self.notify_timeout)
         return self.notify_failures
 
@@ -294,11 +331,14 @@ class PulseOxDashboard:
         if self.summary is None:
             raise BadInputError("nothing to report: refresh the dashboard first")
         done = self.published
-        return {"version": 1, "dashboard": f"{self.owner}/{self.repo}",
-                "generated": self.summary.generated.isoformat(),
-                "commit": done.sha if done and not done.dry_run else None,
-                "dry_run": bool(done and done.dry_run),
-                "specs": [entry.as_json() for entry in self.summary.entries]}
+        return {
+            "version": 1,
+            "dashboard": f"{self.owner}/{self.repo}",
+            "generated": self.summary.generated.isoformat(),
+            "commit": done.sha if done and not done.dry_run else None,
+            "dry_run": bool(done and done.dry_run),
+            "specs": [entry.as_json() for entry in self.summary.entries],
+        }
 
     def read_summary(self) -> str | None:
         """The last written summary text, without refreshing."""

@@ -19,8 +19,13 @@ from pulseox_git.page import check_path
 from pulseox_git.store.base import Change, Published, Store
 
 
-def edit_specs(client: PulseOxClient, owner: str, repo: str,
-               edit: Callable[[list[PulseOxSpec]], str], dry_run: bool = False) -> Published:
+def edit_specs(
+    client: PulseOxClient,
+    owner: str,
+    repo: str,
+    edit: Callable[[list[PulseOxSpec]], str],
+    dry_run: bool = False,
+) -> Published:
     """Change the spec list in owner/repo's `pulseox.toml` as one commit.
 
     `edit(specs)` changes the list in place and returns the commit subject; it
@@ -30,8 +35,9 @@ def edit_specs(client: PulseOxClient, owner: str, repo: str,
     def make_change(store: Store, tip: str | None) -> Change:
         files = store.read_files(tip, [SPEC_FILE])
         text = files[SPEC_FILE].decode("utf-8", "replace") if SPEC_FILE in files else None
-        specs, settings = loads(text, f"{SPEC_FILE} in {owner}/{repo}") if text \
-            else ([], Settings())
+        specs, settings = (
+            loads(text, f"{SPEC_FILE} in {owner}/{repo}") if text else ([], Settings())
+        )
         before = list(specs)
         subject = edit(specs)
         when = client.clock().replace(microsecond=0)
@@ -41,8 +47,9 @@ def edit_specs(client: PulseOxClient, owner: str, repo: str,
     return client.store(owner, repo).publish(make_change, dry_run=dry_run)
 
 
-def add_spec(client: PulseOxClient, owner: str, repo: str, spec: PulseOxSpec,
-             dry_run: bool = False) -> Published:
+def add_spec(
+    client: PulseOxClient, owner: str, repo: str, spec: PulseOxSpec, dry_run: bool = False
+) -> Published:
     """Watch `spec`'s page from the dashboard in owner/repo, or change its schedule."""
 
     def add(specs: list[PulseOxSpec]) -> str:
@@ -54,9 +61,15 @@ def add_spec(client: PulseOxClient, owner: str, repo: str, spec: PulseOxSpec,
     return edit_specs(client, owner, repo, add, dry_run)
 
 
-def remove_spec(client: PulseOxClient, owner: str, repo: str, path: str,
-                page_owner: str | None = None, page_repo: str | None = None,
-                dry_run: bool = False) -> Published:
+def remove_spec(
+    client: PulseOxClient,
+    owner: str,
+    repo: str,
+    path: str,
+    page_owner: str | None = None,
+    page_repo: str | None = None,
+    dry_run: bool = False,
+) -> Published:
     """Stop watching a page (in owner/repo unless `page_owner`/`page_repo` say)."""
     key = f"{page_owner or owner}/{page_repo or repo}:{check_path(path)}"
 
@@ -69,15 +82,16 @@ def remove_spec(client: PulseOxClient, owner: str, repo: str, path: str,
     return edit_specs(client, owner, repo, remove, dry_run)
 
 
-def appended_text(text: str | None, before: list[PulseOxSpec], after: list[PulseOxSpec],
-                  settings: Settings) -> str | None:
+def appended_text(
+    text: str | None, before: list[PulseOxSpec], after: list[PulseOxSpec], settings: Settings
+) -> str | None:
     """The spec file with the new specs' [[spec]] tables added at its end, keeping
     everything written by hand (comments, order, spacing); None when the edit is
     not a pure addition or the result would not read back as exactly `after`."""
-    if not text or after[:len(before)] != before or len(after) == len(before):
+    if not text or after[: len(before)] != before or len(after) == len(before):
         return None
     result = text if text.endswith("\n") else text + "\n"
-    result += "".join(f"\n[[spec]]\n{tomli_w.dumps(s.to_table())}" for s in after[len(before):])
+    result += "".join(f"\n[[spec]]\n{tomli_w.dumps(s.to_table())}" for s in after[len(before) :])
     try:
         return result if loads(result) == (after, settings) else None
     except BadInputError:

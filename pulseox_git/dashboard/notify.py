@@ -45,16 +45,22 @@ def resolve(kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 def _scrub(text: str, secrets: list[str]) -> str:
     """Hide each secret, and the path and query of secret URLs (HTTP errors show
     them without the host)."""
-    parts = [p for s in secrets if "://" in s
-             for p in (urlsplit(s).path, urlsplit(s).query) if len(p) > 1]
+    parts = [
+        p
+        for s in secrets
+        if "://" in s
+        for p in (urlsplit(s).path, urlsplit(s).query)
+        if len(p) > 1
+    ]
     for secret in sorted([*secrets, *parts], key=len, reverse=True):
         if secret:
             text = text.replace(secret, "***")
     return redact(text)
 
 
-def send_one(provider: str, kwargs: dict[str, Any], message: str,
-             timeout: float = DEFAULT_TIMEOUT) -> None:
+def send_one(
+    provider: str, kwargs: dict[str, Any], message: str, timeout: float = DEFAULT_TIMEOUT
+) -> None:
     """Send `message` through one provider; raise NotifyError on any failure."""
     resolved, secrets = resolve(kwargs)
     outcome: dict[str, Any] = {}
@@ -81,8 +87,7 @@ def send_one(provider: str, kwargs: dict[str, Any], message: str,
     if response is None:
         raise NotifyError(f"unknown notifier provider {provider!r}")
     if not response.ok:
-        raise NotifyError(_scrub(f"{provider}: {'; '.join(map(str, response.errors))}",
-                                 secrets))
+        raise NotifyError(_scrub(f"{provider}: {'; '.join(map(str, response.errors))}", secrets))
 
 
 def check_providers(notify: dict[str, dict[str, Any]]) -> list[str]:
@@ -96,16 +101,21 @@ def check_providers(notify: dict[str, dict[str, Any]]) -> list[str]:
     known = notifiers.all_providers()
     for provider in notify:
         if provider not in known:
-            raise BadInputError(f"unknown notify provider {provider!r}: use one of "
-                                f"{', '.join(sorted(known))}")
-    return [f"notify.{provider}.{key}: environment variable {value} is not set, so "
-            f"{provider} cannot be told"
-            for provider, kwargs in notify.items() for key, value in kwargs.items()
-            if key.endswith(ENV_SUFFIX) and not os.environ.get(value)]
+            raise BadInputError(
+                f"unknown notify provider {provider!r}: use one of {', '.join(sorted(known))}"
+            )
+    return [
+        f"notify.{provider}.{key}: environment variable {value} is not set, so "
+        f"{provider} cannot be told"
+        for provider, kwargs in notify.items()
+        for key, value in kwargs.items()
+        if key.endswith(ENV_SUFFIX) and not os.environ.get(value)
+    ]
 
 
-def send(notify: dict[str, dict[str, Any]], message: str,
-         timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+def send(
+    notify: dict[str, dict[str, Any]], message: str, timeout: float = DEFAULT_TIMEOUT
+) -> list[str]:
     """Send `message` through every provider; the failures, one line each."""
     failures = []
     for provider, kwargs in check_notify(notify, stored=False).items():

@@ -44,15 +44,24 @@ class Entry:
 
     def as_json(self) -> dict[str, Any]:
         spec = self.spec
-        return {"owner": spec.owner, "repo": spec.repo, "path": spec.path,
-                "schedule": describe(spec.schedule), "status": self.status,
-                "previous": self.previous, "report": self.report, "note": self.note,
-                "updated": format_time(self.updated) if self.updated else None,
-                "problem": self.problem, "trend": self.trend.to_json() if self.trend else None}
+        return {
+            "owner": spec.owner,
+            "repo": spec.repo,
+            "path": spec.path,
+            "schedule": describe(spec.schedule),
+            "status": self.status,
+            "previous": self.previous,
+            "report": self.report,
+            "note": self.note,
+            "updated": format_time(self.updated) if self.updated else None,
+            "problem": self.problem,
+            "trend": self.trend.to_json() if self.trend else None,
+        }
 
 
-def classify(spec: PulseOxSpec, text: bytes | None, history: list[Report], now: datetime,
-             settings: Settings) -> Entry:
+def classify(
+    spec: PulseOxSpec, text: bytes | None, history: list[Report], now: datetime, settings: Settings
+) -> Entry:
     """Put one spec in exactly one of ERROR, MISSING and OK."""
     try:
         if isinstance(spec.schedule, str):
@@ -71,8 +80,7 @@ def classify(spec: PulseOxSpec, text: bytes | None, history: list[Report], now: 
     if problem:
         return Entry(spec, "ERROR", problem, updated, footer.report, problem, history=history)
     if footer.report == "BAD":
-        return Entry(spec, "ERROR", footer.note or "reported BAD", updated, "BAD",
-                     history=history)
+        return Entry(spec, "ERROR", footer.note or "reported BAD", updated, "BAD", history=history)
     assert updated is not None  # a footer without a time is a problem, above
     due = deadline(spec.schedule, updated, spec.grace_period, settings.zone)
     if now > due:
@@ -125,6 +133,7 @@ def check_sections(value: str) -> set[str]:
     names = {part.strip().upper() for part in value.split(",") if part.strip()}
     bad = sorted(names - set(STATUSES))
     if bad or not names:
-        raise BadInputError(f"bad --fail-on {value!r}: use a comma-separated list of "
-                            f"{', '.join(STATUSES)}")
+        raise BadInputError(
+            f"bad --fail-on {value!r}: use a comma-separated list of {', '.join(STATUSES)}"
+        )
     return names

@@ -81,15 +81,22 @@ pulseox-git spec add --owner {owner} --repo {repo}{branch_opt} \\
 
 def scaffold_files(owner: str, repo: str, branch: str) -> dict[str, bytes]:
     """The files `init` adds to a new status repository."""
-    names = {"owner": owner, "repo": repo, "branch": branch,
-             "branch_opt": f" --branch {branch}" if branch != "main" else ""}
-    return {"pulseox.toml": _EXAMPLE_TOML.format(**names).encode(),
-            ".github/workflows/pulseox-dashboard.yml": _WORKFLOW.format(**names).encode(),
-            "README.md": _README.format(**names).encode()}
+    names = {
+        "owner": owner,
+        "repo": repo,
+        "branch": branch,
+        "branch_opt": f" --branch {branch}" if branch != "main" else "",
+    }
+    return {
+        "pulseox.toml": _EXAMPLE_TOML.format(**names).encode(),
+        ".github/workflows/pulseox-dashboard.yml": _WORKFLOW.format(**names).encode(),
+        "README.md": _README.format(**names).encode(),
+    }
 
 
-def init_repository(client: PulseOxClient, owner: str, repo: str, branch: str,
-                    dry_run: bool = False) -> tuple[Published | None, list[str]]:
+def init_repository(
+    client: PulseOxClient, owner: str, repo: str, branch: str, dry_run: bool = False
+) -> tuple[Published | None, list[str]]:
     """Add the scaffold files owner/repo lacks, as one commit.
 
     Returns the published commit (None when every file is already there: running
@@ -105,8 +112,11 @@ def init_repository(client: PulseOxClient, owner: str, repo: str, branch: str,
         files = {p: data for p, data in wanted.items() if p not in present}
         if not files:
             raise _NothingToDo
-        return Change(files, f"pulseox: set up the status repository {owner}/{repo}\n",
-                      client.clock().replace(microsecond=0))
+        return Change(
+            files,
+            f"pulseox: set up the status repository {owner}/{repo}\n",
+            client.clock().replace(microsecond=0),
+        )
 
     try:
         return store.publish(make_change, dry_run=dry_run), kept

@@ -25,8 +25,9 @@ def parse_duration(text: str, what: str = "duration") -> timedelta:
     if value == "0":
         return timedelta(0)
     if not isinstance(value, str) or not _DURATION.match(value):
-        raise BadInputError(f"bad {what} {text!r}: use a number and a unit, like 90s, 10m, "
-                            "2h, 1d or 1w")
+        raise BadInputError(
+            f"bad {what} {text!r}: use a number and a unit, like 90s, 10m, 2h, 1d or 1w"
+        )
     return timedelta(seconds=sum(int(n) * UNITS[unit] for n, unit in _PART.findall(value)))
 
 
@@ -50,8 +51,10 @@ def check_cron(expr: str) -> str:
 
     fields = expr.split()
     if len(fields) != 5 or not croniter.is_valid(" ".join(fields)):
-        raise BadInputError(f"bad cron schedule {expr!r}: use 5 fields, minute hour "
-                            "day-of-month month day-of-week, like '0 9 * * 1'")
+        raise BadInputError(
+            f"bad cron schedule {expr!r}: use 5 fields, minute hour "
+            "day-of-month month day-of-week, like '0 9 * * 1'"
+        )
     return " ".join(fields)
 
 
@@ -63,8 +66,10 @@ def check_cron_runs(expr: str) -> str:
     try:
         deadline(expr, NEVER_FROM)
     except BadInputError:
-        raise BadInputError(f"bad cron schedule {expr!r}: it never runs (no such date); "
-                            "check the day-of-month and month fields") from None
+        raise BadInputError(
+            f"bad cron schedule {expr!r}: it never runs (no such date); "
+            "check the day-of-month and month fields"
+        ) from None
     return expr
 
 
@@ -77,8 +82,10 @@ def parse_schedule(value: Schedule) -> Schedule:
     elif isinstance(value, str) and len(value.split()) >= 2:
         return check_cron(value)
     else:
-        raise BadInputError(f"bad schedule {value!r}: use a duration like 10m, 2h or 1d, "
-                            "or a 5-field cron string like '*/10 * * * *'")
+        raise BadInputError(
+            f"bad schedule {value!r}: use a duration like 10m, 2h or 1d, "
+            "or a 5-field cron string like '*/10 * * * *'"
+        )
     if delta <= timedelta(0):
         shown = value if isinstance(value, str) else format_duration(delta)
         raise BadInputError(f"bad schedule {shown!r}: it must be longer than zero")
@@ -101,8 +108,9 @@ def describe(schedule: Schedule) -> str:
     return format_duration(schedule) if isinstance(schedule, timedelta) else schedule
 
 
-def deadline(schedule: Schedule, updated: datetime, grace: timedelta | None = None,
-             zone: tzinfo = UTC) -> datetime:
+def deadline(
+    schedule: Schedule, updated: datetime, grace: timedelta | None = None, zone: tzinfo = UTC
+) -> datetime:
     """The last moment a page updated at `updated` is still on time.
 
     Cron fields are read in `zone` (the dashboard's time zone), so `0 9 * * 1`
@@ -116,12 +124,18 @@ def deadline(schedule: Schedule, updated: datetime, grace: timedelta | None = No
     try:
         due: datetime = croniter(schedule, updated.astimezone(zone)).get_next(datetime)
     except (CroniterError, ValueError, OverflowError) as err:  # `0 0 31 2 *` has no next time
-        raise BadInputError(f"cron schedule {schedule!r} has no next time after "
-                            f"{updated.isoformat()} ({err})") from None
+        raise BadInputError(
+            f"cron schedule {schedule!r} has no next time after {updated.isoformat()} ({err})"
+        ) from None
     return due + grace
 
 
-def is_late(schedule: Schedule, updated: datetime, now: datetime,
-            grace: timedelta | None = None, zone: tzinfo = UTC) -> bool:
+def is_late(
+    schedule: Schedule,
+    updated: datetime,
+    now: datetime,
+    grace: timedelta | None = None,
+    zone: tzinfo = UTC,
+) -> bool:
     """True when `now` is past the deadline of a page last updated at `updated`."""
     return now > deadline(schedule, updated, grace, zone)

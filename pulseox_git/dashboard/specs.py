@@ -36,8 +36,17 @@ MODES = ("md", "org")
 DEFAULT_TOLERANCE = timedelta(minutes=10)
 ENV_SUFFIX = "_env"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SECRET_HINTS = ("token", "password", "passwd", "secret", "key", "webhook", "auth", "sid",
-                 "credential")
+_SECRET_HINTS = (
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "key",
+    "webhook",
+    "auth",
+    "sid",
+    "credential",
+)
 _SPEC_KEYS = {"owner", "repo", "path", "schedule", "grace"}
 _DASHBOARD_KEYS = {"mode", "tz", "tolerance"}
 
@@ -80,8 +89,12 @@ class PulseOxSpec:
         return f"{self.key} every {describe(self.schedule)}{grace}"
 
     def to_table(self) -> dict[str, str]:
-        table = {"owner": self.owner, "repo": self.repo, "path": self.path,
-                 "schedule": describe(self.schedule)}
+        table = {
+            "owner": self.owner,
+            "repo": self.repo,
+            "path": self.path,
+            "schedule": describe(self.schedule),
+        }
         if self.grace_period is not None:
             table["grace"] = describe(self.grace_period)
         return table
@@ -100,8 +113,14 @@ class PulseOxSpec:
             if not isinstance(value, str):
                 raise BadInputError(f"{where}: {key} must be a string, not {value!r}")
         try:
-            return cls(table["owner"], table["repo"], table["path"], table["schedule"],
-                       table.get("grace"), strict=False)
+            return cls(
+                table["owner"],
+                table["repo"],
+                table["path"],
+                table["schedule"],
+                table.get("grace"),
+                strict=False,
+            )
         except BadInputError as err:
             raise BadInputError(f"{where}: {err}") from None
 
@@ -113,8 +132,9 @@ def check_zone(name: str) -> str:
             raise ValueError
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise BadInputError(f"unknown time zone {name!r}: use an IANA name such as "
-                            "'UTC' or 'Europe/Paris'") from None
+        raise BadInputError(
+            f"unknown time zone {name!r}: use an IANA name such as 'UTC' or 'Europe/Paris'"
+        ) from None
     return name
 
 
@@ -122,7 +142,8 @@ def looks_secret(key: str, value: object) -> bool:
     """Keys that name credentials, and any URL (webhook URLs carry their secret)."""
     lowered = key.lower()
     return any(hint in lowered for hint in _SECRET_HINTS) or (
-        isinstance(value, str) and "://" in value)
+        isinstance(value, str) and "://" in value
+    )
 
 
 def check_notify(notify: object, stored: bool) -> dict[str, dict[str, Any]]:
@@ -137,18 +158,21 @@ def check_notify(notify: object, stored: bool) -> dict[str, dict[str, Any]]:
         if not isinstance(provider, str) or not _ENV_NAME.match(provider):
             raise BadInputError(f"bad notify provider name {provider!r}")
         if not isinstance(kwargs, dict):
-            raise BadInputError(f"notify.{provider} must be a table of settings, not a "
-                                f"{type(kwargs).__name__}")
+            raise BadInputError(
+                f"notify.{provider} must be a table of settings, not a {type(kwargs).__name__}"
+            )
         for key, value in kwargs.items():
             if key.endswith(ENV_SUFFIX):
                 if not isinstance(value, str) or not _ENV_NAME.match(value):
-                    raise BadInputError(f"notify.{provider}.{key} must name an environment "
-                                        f"variable, not {value!r}")
+                    raise BadInputError(
+                        f"notify.{provider}.{key} must name an environment variable, not {value!r}"
+                    )
             elif stored and looks_secret(key, value):
                 raise BadInputError(
                     f"notify.{provider}.{key} looks like a secret and is never stored: "
                     f"put it in an environment variable and write {key}{ENV_SUFFIX} = "
-                    f"\"{provider.upper()}_{key.upper()}\" instead")
+                    f'"{provider.upper()}_{key.upper()}" instead'
+                )
         checked[provider] = dict(kwargs)
     return checked
 
@@ -196,12 +220,17 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
     board = data.get("dashboard", {})
     if not isinstance(board, dict) or set(board) - _DASHBOARD_KEYS:
         extra = sorted(set(board) - _DASHBOARD_KEYS) if isinstance(board, dict) else board
-        raise BadInputError(f"{where}: [dashboard] may only set mode, tz and tolerance, "
-                            f"not {extra!r}")
+        raise BadInputError(
+            f"{where}: [dashboard] may only set mode, tz and tolerance, not {extra!r}"
+        )
     try:
-        settings = Settings(board.get("mode", "md"), board.get("tz", "UTC"),
-                            board.get("tolerance", DEFAULT_TOLERANCE), data.get("notify", {}),
-                            TrendSettings.from_toml(data.get("trends")))
+        settings = Settings(
+            board.get("mode", "md"),
+            board.get("tz", "UTC"),
+            board.get("tolerance", DEFAULT_TOLERANCE),
+            data.get("notify", {}),
+            TrendSettings.from_toml(data.get("trends")),
+        )
     except BadInputError as err:
         raise BadInputError(f"{where}: {err}") from None
     tables = data.get("spec", [])
@@ -215,17 +244,24 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
 def dumps(specs: list[PulseOxSpec], settings: Settings) -> str:
     """The spec file's text (tomli-w), read back by `loads`."""
     check_unique(specs)
-    data: dict[str, Any] = {"dashboard": {"mode": settings.mode, "tz": settings.tz,
-                                          "tolerance": describe(settings.tolerance)}}
+    data: dict[str, Any] = {
+        "dashboard": {
+            "mode": settings.mode,
+            "tz": settings.tz,
+            "tolerance": describe(settings.tolerance),
+        }
+    }
     if settings.notify:
         data["notify"] = settings.notify
     if settings.trends != TrendSettings():
         data["trends"] = settings.trends.to_toml()
-    header = ("# pulseox-git dashboard: what it watches and how it reports.\n"
-              "# Written by pulseox-git (spec remove, a changed spec or setting): comments\n"
-              "# written by hand are not kept then; `spec add` only appends.\n"
-              "# Never put a secret here: name the environment variable that holds it\n"
-              "# (webhook_url_env = \"VAR\").\n\n")
+    header = (
+        "# pulseox-git dashboard: what it watches and how it reports.\n"
+        "# Written by pulseox-git (spec remove, a changed spec or setting): comments\n"
+        "# written by hand are not kept then; `spec add` only appends.\n"
+        "# Never put a secret here: name the environment variable that holds it\n"
+        '# (webhook_url_env = "VAR").\n\n'
+    )
     # one [[spec]] table per spec (tomli-w would pick inline tables for short ones)
     tables = "".join(f"\n[[spec]]\n{tomli_w.dumps(spec.to_table())}" for spec in specs)
     return header + tomli_w.dumps(data) + tables

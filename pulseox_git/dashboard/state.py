@@ -20,10 +20,18 @@ STATE_FILE = "pulseox-state.json"
 
 
 def state_bytes(entries: Sequence[Entry], written: datetime) -> bytes:
-    state = {"version": 1, "written": format_time(written),
-             "statuses": {e.spec.key: {"status": e.status, "report": e.report,
-                                       "updated": format_time(e.updated) if e.updated
-                                       else None} for e in entries}}
+    state = {
+        "version": 1,
+        "written": format_time(written),
+        "statuses": {
+            e.spec.key: {
+                "status": e.status,
+                "report": e.report,
+                "updated": format_time(e.updated) if e.updated else None,
+            }
+            for e in entries
+        },
+    }
     return (json.dumps(state, indent=1, sort_keys=True) + "\n").encode()
 
 

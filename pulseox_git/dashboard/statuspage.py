@@ -55,21 +55,29 @@ def strip_svg(reports: Sequence[Report], zone: tzinfo = UTC, size: int = STRIP) 
     bars = []
     for i, r in enumerate(shown):
         x = i * 6
-        tip = escape(f"{short_time(r.time, zone)} {r.report or r.problem or 'no report'}"
-                     + (f": {r.note}" if r.note else ""))
+        tip = escape(
+            f"{short_time(r.time, zone)} {r.report or r.problem or 'no report'}"
+            + (f": {r.note}" if r.note else "")
+        )
         if r.report == "GOOD":
             shape = f'<rect class="g" x="{x}" y="2" width="4" height="16"/>'
         elif r.report == "BAD":
-            shape = (f'<rect class="b" x="{x}" y="10" width="4" height="8"/>'
-                     f'<path class="b" d="M{x} 1l4 4M{x + 4} 1l-4 4"/>')
+            shape = (
+                f'<rect class="b" x="{x}" y="10" width="4" height="8"/>'
+                f'<path class="b" d="M{x} 1l4 4M{x + 4} 1l-4 4"/>'
+            )
         else:
             shape = f'<rect class="n" x="{x + 0.5}" y="6.5" width="3" height="11"/>'
         bars.append(f"<g><title>{tip}</title>{shape}</g>")
-    label = (f"last {len(shown)} reports: {sum(r.report == 'GOOD' for r in shown)} GOOD, "
-             f"{sum(r.report == 'BAD' for r in shown)} BAD")
-    return (f'<svg class="strip" role="img" aria-label="{label}" width="{width}" height="20" '
-            f'viewBox="0 0 {width} 20" xmlns="http://www.w3.org/2000/svg">'
-            f"<title>{label}</title>{''.join(bars)}</svg>")
+    label = (
+        f"last {len(shown)} reports: {sum(r.report == 'GOOD' for r in shown)} GOOD, "
+        f"{sum(r.report == 'BAD' for r in shown)} BAD"
+    )
+    return (
+        f'<svg class="strip" role="img" aria-label="{label}" width="{width}" height="20" '
+        f'viewBox="0 0 {width} 20" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{label}</title>{''.join(bars)}</svg>"
+    )
 
 
 CSS = """
@@ -91,12 +99,15 @@ border-bottom:1px solid var(--line)}td{display:block;border:0;padding:.15rem 0}}
 """.strip()
 
 
-def render_index(rows: Sequence[Row], title: str, generated: datetime,
-                 zone: tzinfo = UTC) -> str:
+def render_index(rows: Sequence[Row], title: str, generated: datetime, zone: tzinfo = UTC) -> str:
     """The whole page, rows in the order given (the dashboard's section order)."""
     tally = counts(rows)
-    summary = " · ".join(f'<span class="st {s}">{SYMBOL[s]} {n} {s}</span>'
-                         for s, n in tally.items() if n) or "no specs"
+    summary = (
+        " · ".join(
+            f'<span class="st {s}">{SYMBOL[s]} {n} {s}</span>' for s, n in tally.items() if n
+        )
+        or "no specs"
+    )
     body = []
     for row in rows:
         trend = escape(note(row.trend, zone)) if row.trend else ""
@@ -106,7 +117,8 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime,
             f'<td class="st {row.status}">{SYMBOL[row.status]} {row.status}</td>'
             f'<td><a href="{escape(row.link)}">{escape(row.name)}</a></td>'
             f"<td>{escape(row.note)}</td><td>{updated}</td>"
-            f'<td class="trend">{trend}{strip_svg(row.reports, zone)}</td></tr>')
+            f'<td class="trend">{trend}{strip_svg(row.reports, zone)}</td></tr>'
+        )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
@@ -136,7 +148,6 @@ def badge_path(owner: str, repo: str, path: str, own: tuple[str, str]) -> str:
     return f"badges/{path}.svg"
 
 
-
 # -- from a dashboard refresh ------------------------------------------------
 
 
@@ -146,6 +157,16 @@ def rows_for(entries: Sequence[Entry], links: Links) -> list[Row]:
     for entry in sorted(entries, key=lambda e: STATUSES.index(e.status)):
         name, link = links.target(entry.spec)
         spec = entry.spec
-        rows.append(Row(name, link, entry.status, entry.note, entry.updated, entry.trend,
-                        entry.history, badge_path(spec.owner, spec.repo, spec.path, links.own)))
+        rows.append(
+            Row(
+                name,
+                link,
+                entry.status,
+                entry.note,
+                entry.updated,
+                entry.trend,
+                entry.history,
+                badge_path(spec.owner, spec.repo, spec.path, links.own),
+            )
+        )
     return rows

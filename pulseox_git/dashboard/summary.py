@@ -33,8 +33,9 @@ class Links:
         absolute web link elsewhere."""
         if (spec.owner, spec.repo) == self.own:
             return spec.path, quote(spec.path, safe="/")
-        link = self.web_link.format(owner=spec.owner, repo=spec.repo, branch=self.branch,
-                                    path=quote(spec.path, safe="/"))
+        link = self.web_link.format(
+            owner=spec.owner, repo=spec.repo, branch=self.branch, path=quote(spec.path, safe="/")
+        )
         return f"{spec.owner}/{spec.repo}/{spec.path}", link
 
     def markup(self, spec: PulseOxSpec, mode: str) -> str:
@@ -43,8 +44,9 @@ class Links:
         return f"[[{target}][{label}]]" if mode == "org" else f"[{label}]({target})"
 
 
-def render_summary(entries: Sequence[Entry], now: datetime, settings: Settings,
-                   links: Links) -> str:
+def render_summary(
+    entries: Sequence[Entry], now: datetime, settings: Settings, links: Links
+) -> str:
     """Changes, ERROR, MISSING, OK (empty ones left out), then a footer."""
     mark = "*" if settings.mode == "org" else "#"
     tz = settings.tz
@@ -53,18 +55,36 @@ def render_summary(entries: Sequence[Entry], now: datetime, settings: Settings,
         return links.markup(entry.spec, settings.mode)
 
     sections = []
-    changes = [f"- {link(e)} {e.previous} --> {e.status} {format_when(e.updated, tz)}"
-               for e in entries if e.changed]
+    changes = [
+        f"- {link(e)} {e.previous} --> {e.status} {format_when(e.updated, tz)}"
+        for e in entries
+        if e.changed
+    ]
     if changes:
         sections.append((f"{mark} Changes", changes))
     for name in STATUSES:
-        lines = [" ".join(part for part in (f"- {link(e)}", e.note,
-                                            trend_note(e.trend, settings.zone),
-                                            format_when(e.updated, tz)) if part)
-                 for e in entries if e.status == name]
+        lines = [
+            " ".join(
+                part
+                for part in (
+                    f"- {link(e)}",
+                    e.note,
+                    trend_note(e.trend, settings.zone),
+                    format_when(e.updated, tz),
+                )
+                if part
+            )
+            for e in entries
+            if e.status == name
+        ]
         if lines:
             sections.append((f"{mark} {name}", lines))
     body = "\n\n".join("\n".join([title, *lines]) for title, lines in sections)
     bad = any(e.status != "OK" for e in entries)
-    return render(settings.summary_path, body, "BAD" if bad else "GOOD",
-                  now.replace(microsecond=0), counts(entries))
+    return render(
+        settings.summary_path,
+        body,
+        "BAD" if bad else "GOOD",
+        now.replace(microsecond=0),
+        counts(entries),
+    )

@@ -33,20 +33,23 @@ class TrendSettings:
     def from_toml(cls, table: object) -> TrendSettings:
         """Settings from a parsed `[trends]` table; bad values name themselves."""
         if table is not None and not isinstance(table, Mapping):
-            raise BadInputError(f"bad [trends] {table!r}: use a table with days, reports "
-                                "and flapping")
+            raise BadInputError(
+                f"bad [trends] {table!r}: use a table with days, reports and flapping"
+            )
         table = dict(table or {})
         unknown = sorted(set(table) - {"days", "reports", "flapping"})
         if unknown:
-            raise BadInputError(f"unknown [trends] setting {unknown[0]!r}: use days, reports "
-                                "or flapping")
+            raise BadInputError(
+                f"unknown [trends] setting {unknown[0]!r}: use days, reports or flapping"
+            )
         values = {}
         for key, least in (("days", 0), ("reports", 0), ("flapping", 1)):
             if key in table:
                 value = table[key]
                 if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                    raise BadInputError(f"bad [trends] {key} {value!r}: use a whole number "
-                                        f"of at least {least}")
+                    raise BadInputError(
+                        f"bad [trends] {key} {value!r}: use a whole number of at least {least}"
+                    )
                 values[key] = value
         settings = cls(**values)
         if settings.days == 0 and settings.reports == 0:
@@ -78,15 +81,24 @@ class Trend:
         def stamp(moment: datetime | None) -> str | None:
             return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
-        return {"window": self.window, "reports": self.reports, "good_share": self.good_share,
-                "streak": self.streak, "streak_report": self.streak_report,
-                "last_change": stamp(self.last_change), "last_bad": stamp(self.last_bad),
-                "median_interval_s": self.median_interval_s, "late_posts": self.late_posts,
-                "changes": self.changes, "flapping": self.flapping}
+        return {
+            "window": self.window,
+            "reports": self.reports,
+            "good_share": self.good_share,
+            "streak": self.streak,
+            "streak_report": self.streak_report,
+            "last_change": stamp(self.last_change),
+            "last_bad": stamp(self.last_bad),
+            "median_interval_s": self.median_interval_s,
+            "late_posts": self.late_posts,
+            "changes": self.changes,
+            "flapping": self.flapping,
+        }
 
 
-def window(reports: Sequence[Report], now: datetime, settings: TrendSettings
-           ) -> tuple[Sequence[Report], str]:
+def window(
+    reports: Sequence[Report], now: datetime, settings: TrendSettings
+) -> tuple[Sequence[Report], str]:
     """The newest reports that fall in the window, and the window's label."""
     since = now - timedelta(days=settings.days)
     in_days = 0
@@ -100,9 +112,14 @@ def window(reports: Sequence[Report], now: datetime, settings: TrendSettings
     return recent, f"last {len(recent)}"
 
 
-def trend(reports: Sequence[Report], schedule: timedelta | str | None, now: datetime,
-          settings: TrendSettings | None = None, grace: timedelta | None = None,
-          zone: tzinfo = UTC) -> Trend:
+def trend(
+    reports: Sequence[Report],
+    schedule: timedelta | str | None,
+    now: datetime,
+    settings: TrendSettings | None = None,
+    grace: timedelta | None = None,
+    zone: tzinfo = UTC,
+) -> Trend:
     """Trend figures of one page; `reports` newest first."""
     settings = settings or TrendSettings()
     recent, label = window(reports, now, settings)
@@ -118,22 +135,35 @@ def trend(reports: Sequence[Report], schedule: timedelta | str | None, now: date
     gaps = [(a.time - b.time).total_seconds() for a, b in pairwise(recent)]
     changes = sum(a.report != b.report for a, b in pairwise(recent))
     return Trend(
-        window=label, reports=len(recent),
+        window=label,
+        reports=len(recent),
         good_share=round(good / len(recent), 4) if recent else None,
-        streak=streak, streak_report=latest, last_change=last_change, last_bad=last_bad,
+        streak=streak,
+        streak_report=latest,
+        last_change=last_change,
+        last_bad=last_bad,
         median_interval_s=median(gaps) if gaps else None,
         late_posts=_late(reports, len(recent), schedule, grace, zone),
-        changes=changes, flapping=changes > settings.flapping,
-        schedule=_describe(schedule))
+        changes=changes,
+        flapping=changes > settings.flapping,
+        schedule=_describe(schedule),
+    )
 
 
-def _late(reports: Sequence[Report], count: int, schedule: timedelta | str | None,
-          grace: timedelta | None, zone: tzinfo) -> int:
+def _late(
+    reports: Sequence[Report],
+    count: int,
+    schedule: timedelta | str | None,
+    grace: timedelta | None,
+    zone: tzinfo,
+) -> int:
     """Posts among the newest `count` that came after the deadline the post before set."""
     if schedule is None:
         return 0
-    return sum(reports[i].time > deadline(schedule, reports[i + 1].time, grace, zone)
-               for i in range(min(count, len(reports) - 1)))
+    return sum(
+        reports[i].time > deadline(schedule, reports[i + 1].time, grace, zone)
+        for i in range(min(count, len(reports) - 1))
+    )
 
 
 def _describe(schedule: timedelta | str | None) -> str | None:
@@ -162,8 +192,10 @@ def note(figures: Trend, zone: tzinfo = UTC) -> str:
         return "no reports yet"
     share = figures.good_share or 0.0
     percent = 100 if share >= 1 else int(share * 100)  # never round 99.9% up to 100%
-    parts = [f"{percent}% GOOD ({figures.window})",
-             f"{figures.streak}x {figures.streak_report or 'no report'}"]
+    parts = [
+        f"{percent}% GOOD ({figures.window})",
+        f"{figures.streak}x {figures.streak_report or 'no report'}",
+    ]
     if figures.median_interval_s is not None:
         every = f"posts every {short(figures.median_interval_s)}"
         parts.append(f"{every}; schedule {figures.schedule}" if figures.schedule else every)

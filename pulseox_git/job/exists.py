@@ -11,8 +11,9 @@ from pulseox_git.page import Page
 DEFAULT_TEMPLATE = "# File Check\n{bad_list}\n{good_list}\n"
 
 
-def exists_page(paths: Sequence[Path], page_path: str, template: str = DEFAULT_TEMPLATE,
-                note: str = "") -> Page:
+def exists_page(
+    paths: Sequence[Path], page_path: str, template: str = DEFAULT_TEMPLATE, note: str = ""
+) -> Page:
     """The page to post: BAD (listing what is missing) unless every path exists.
     `template` may use {bad_list}, {good_list}, {bad} and {good}."""
     good = [str(p) for p in paths if p.exists()]
@@ -23,6 +24,7 @@ def exists_page(paths: Sequence[Path], page_path: str, template: str = DEFAULT_T
         text = template.format(bad_list=bad_list, good_list=good_list, bad=bad, good=good)
     except (KeyError, IndexError, ValueError) as err:
         raise BadInputError(f"bad --content template {template!r}: {err}") from None
-    default = (f"{len(bad)} of {len(paths)} paths missing" if bad
-               else f"all {len(paths)} paths exist")
+    default = (
+        f"{len(bad)} of {len(paths)} paths missing" if bad else f"all {len(paths)} paths exist"
+    )
     return Page(page_path, text, "BAD" if bad else "GOOD", note or default)

@@ -24,8 +24,9 @@ def load_manifest(manifest: str | Path) -> list[Page]:
         raise BadInputError(f"manifest {str(manifest)!r} is not valid TOML: {err}") from None
     tables = data.get("page")
     if not isinstance(tables, list) or not tables or set(data) != {"page"}:
-        raise BadInputError(f"manifest {str(manifest)!r} must hold only [[page]] tables, "
-                            "at least one")
+        raise BadInputError(
+            f"manifest {str(manifest)!r} must hold only [[page]] tables, at least one"
+        )
     return [_page(manifest, i, table) for i, table in enumerate(tables, 1)]
 
 
@@ -42,18 +43,19 @@ def _page(manifest: Path, number: int, table: object) -> Page:
     if "path" not in table:
         raise BadInputError(f"{where}: no path")
     if ("content" in table) == ("content_file" in table):
-        raise BadInputError(f"{where} ({table['path']!r}): give exactly one of content "
-                            "and content_file")
+        raise BadInputError(
+            f"{where} ({table['path']!r}): give exactly one of content and content_file"
+        )
     if "content_file" in table:
         source = manifest.parent / table["content_file"]
         try:
             content = check_content(source.read_bytes(), sys.maxsize)
         except BadInputError as err:
-            raise BadInputError(f"{where}: content_file {table['content_file']!r}: {err}"
-                                ) from None
+            raise BadInputError(f"{where}: content_file {table['content_file']!r}: {err}") from None
         except OSError as err:
-            raise BadInputError(f"{where}: cannot read content_file "
-                                f"{table['content_file']!r}: {err.strerror}") from None
+            raise BadInputError(
+                f"{where}: cannot read content_file {table['content_file']!r}: {err.strerror}"
+            ) from None
     else:
         content = table["content"]
     return Page(table["path"], content, table.get("report", "GOOD"), table.get("note", ""))

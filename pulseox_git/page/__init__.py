@@ -27,7 +27,25 @@ from pulseox_git.page.footer import (
 )
 from pulseox_git.page.trailers import TRAILER, commit_message, parse_trailers, trailer_line
 
-__all__ = ["DASHBOARD_FILES", "DEFAULT_MAX_PAGE_BYTES", "REPORTS", "TRAILER", "Footer", "Page",
-           "age_problem", "check_content", "check_note", "check_page", "check_path",
-           "check_postable", "check_report", "commit_message", "format_time", "parse",
-           "parse_time", "parse_trailers", "render", "trailer_line"]
+__all__ = [
+    "DASHBOARD_FILES",
+    "DEFAULT_MAX_PAGE_BYTES",
+    "REPORTS",
+    "TRAILER",
+    "Footer",
+    "Page",
+    "age_problem",
+    "check_content",
+    "check_note",
+    "check_page",
+    "check_path",
+    "check_postable",
+    "check_report",
+    "commit_message",
+    "format_time",
+    "parse",
+    "parse_time",
+    "parse_trailers",
+    "render",
+    "trailer_line",
+]

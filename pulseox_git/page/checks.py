@@ -25,8 +25,9 @@ def _check_text(what: str, value: object) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise BadInputError(f"{what} {value!r} is not valid Unicode text (lone surrogate)"
-                            ) from None
+        raise BadInputError(
+            f"{what} {value!r} is not valid Unicode text (lone surrogate)"
+        ) from None
     return value
 
 
@@ -65,16 +66,16 @@ def check_path(path: str) -> str:
 
 
 # What a dashboard writes into its own repository: a post must not overwrite it.
-DASHBOARD_FILES = ("pulseox.toml", "pulseox-state.json", "summary.md", "summary.org",
-                   "index.html")
+DASHBOARD_FILES = ("pulseox.toml", "pulseox-state.json", "summary.md", "summary.org", "index.html")
 DASHBOARD_FOLDERS = ("badges/",)
 
 
 def check_postable(path: str) -> str:
     """A page path that is not one of the dashboard's own files."""
     if path in DASHBOARD_FILES or path.startswith(DASHBOARD_FOLDERS):
-        raise BadInputError(f"page path {path!r} is written by the dashboard; "
-                            "post the page under another name")
+        raise BadInputError(
+            f"page path {path!r} is written by the dashboard; post the page under another name"
+        )
     return path
 
 
@@ -111,5 +112,6 @@ def check_page(page: Page, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> Page:
         content = check_content(page.content, max_bytes)
     except BadInputError as err:
         raise BadInputError(f"page {path!r}: {err}") from None
-    return Page(path=path, content=content, report=check_report(page.report),
-                note=check_note(page.note))
+    return Page(
+        path=path, content=content, report=check_report(page.report), note=check_note(page.note)
+    )

@@ -101,12 +101,15 @@ def parse_time(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def age_problem(footer_time: datetime, commit_time: datetime, now: datetime,
-                tolerance: timedelta) -> str | None:
+def age_problem(
+    footer_time: datetime, commit_time: datetime, now: datetime, tolerance: timedelta
+) -> str | None:
     """Why a footer time cannot be trusted against its commit time, if it can't."""
     if footer_time > now + tolerance:
         return f"footer time {format_time(footer_time)} is in the future"
     if abs(footer_time - commit_time) > tolerance:
-        return (f"footer time {format_time(footer_time)} disagrees with commit time "
-                f"{format_time(commit_time)}")
+        return (
+            f"footer time {format_time(footer_time)} disagrees with commit time "
+            f"{format_time(commit_time)}"
+        )
     return None

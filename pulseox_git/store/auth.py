@@ -71,8 +71,9 @@ def clean_remote_url(url: str) -> tuple[str, bool]:
     if "::" in url or scheme in {"ext", "fd"}:
         raise BadInputError(f"bad remote URL {url!r}: transport {scheme!r} can run commands")
     if re.search(r"(://|@)-", url):
-        raise BadInputError(f"bad remote URL {url!r}: a host or user starting with '-' "
-                            "would be read as an option")
+        raise BadInputError(
+            f"bad remote URL {url!r}: a host or user starting with '-' would be read as an option"
+        )
     parts = urlsplit(url)
     if parts.scheme in {"http", "https", "ssh", "git", "ftp", "ftps"} and "@" in parts.netloc:
         userinfo, host = parts.netloc.rsplit("@", 1)

@@ -46,8 +46,15 @@ class Published:
     message: str
 
     @classmethod
-    def of(cls, sha: str | None, parent: str | None, change: Change, existing: set[str],
-           attempt: int, dry_run: bool) -> Published:
+    def of(
+        cls,
+        sha: str | None,
+        parent: str | None,
+        change: Change,
+        existing: set[str],
+        attempt: int,
+        dry_run: bool,
+    ) -> Published:
         """The outcome of writing `change`, whose paths in `existing` were there before."""
         created = tuple(p for p in change.files if p not in existing)
         changed = tuple(p for p in change.files if p in existing)
@@ -65,8 +72,13 @@ class Report:
     problem: str | None = None  # why `report` is None ("deleted", "no metadata footer", ...)
 
     def to_json(self) -> dict[str, Any]:
-        return {"time": self.time.isoformat(timespec="seconds"), "report": self.report,
-                "note": self.note, "problem": self.problem, "commit": self.commit}
+        return {
+            "time": self.time.isoformat(timespec="seconds"),
+            "report": self.report,
+            "note": self.note,
+            "problem": self.problem,
+            "commit": self.commit,
+        }
 
 
 History = dict[str, list[Report]]  # reports by page path, newest first
@@ -122,8 +134,9 @@ def confine(entries: Mapping[str, tuple[str, str]], paths: Sequence[str]) -> set
             mode = entries.get(parent, (TREE_MODE,))[0]
             if mode != TREE_MODE:
                 kind = "a symlink" if mode == "120000" else "not a folder"
-                raise BadInputError(f"page path {page!r} goes through {parent!r}, "
-                                    f"which is {kind} in the repository")
+                raise BadInputError(
+                    f"page path {page!r} goes through {parent!r}, which is {kind} in the repository"
+                )
         if page in entries:
             mode = entries[page][0]
             if mode not in ("100644", "100755"):

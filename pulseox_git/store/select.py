@@ -37,10 +37,17 @@ def check_transport(transport: str) -> str:
     return transport
 
 
-def open_store(owner: str, repo: str, *, transport: str = "auto", remote: str | None = None,
-               branch: str = "main", token: str | None = None,
-               cache_dir: str | os.PathLike[str] | None = None,
-               api_url: str | None = None) -> Store:
+def open_store(
+    owner: str,
+    repo: str,
+    *,
+    transport: str = "auto",
+    remote: str | None = None,
+    branch: str = "main",
+    token: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    api_url: str | None = None,
+) -> Store:
     """A `GitStore`, an `ApiStore`, or (auto) git that may fall back to the API."""
 
     def api_store() -> ApiStore:
@@ -52,8 +59,13 @@ def open_store(owner: str, repo: str, *, transport: str = "auto", remote: str | 
     if check_transport(transport) == "api":
         configured = remote or settings.remote_template()
         if configured and not _api_is_the_same_place(remote_url(owner, repo, remote), None):
-            log.warning("warning: --transport api does not use the git remote %s; it talks "
-                        "to the GitHub API for %s/%s", configured, owner, repo)
+            log.warning(
+                "warning: --transport api does not use the git remote %s; it talks "
+                "to the GitHub API for %s/%s",
+                configured,
+                owner,
+                repo,
+            )
         return api_store()
     git = GitStore(remote_url(owner, repo, remote), branch, token, cache_dir)
     if transport == "git" or not _api_is_the_same_place(git.url, api_url):
@@ -142,6 +154,5 @@ class AutoStore:
             if self.chosen is not None:
                 raise
             api = self.chosen = self._make_api()
-            log.warning("warning: falling back to the GitHub API at %s: %s",
-                        api.api.api_url, err)
+            log.warning("warning: falling back to the GitHub API at %s: %s", api.api.api_url, err)
             return with_api(api)

@@ -54,11 +54,14 @@ def api_base(value: str | None = None) -> str:
     url = (value or settings.api_url() or DEFAULT_API_URL).rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
-        raise BadInputError(f"bad API URL {url!r}: use http(s)://host[/path], e.g. "
-                            f"{DEFAULT_API_URL} or https://github.example.com/api/v3")
+        raise BadInputError(
+            f"bad API URL {url!r}: use http(s)://host[/path], e.g. "
+            f"{DEFAULT_API_URL} or https://github.example.com/api/v3"
+        )
     if "@" in parts.netloc:
-        raise BadInputError(f"bad API URL {auth.redact(url)!r}: put the token in PULSEOX_TOKEN, "
-                            "not in the URL")
+        raise BadInputError(
+            f"bad API URL {auth.redact(url)!r}: put the token in PULSEOX_TOKEN, not in the URL"
+        )
     return url
 
 
@@ -71,9 +74,15 @@ class _KeepAuthOnSameOrigin(urllib.request.HTTPRedirectHandler):
     """Follow redirects (GitHub redirects renamed repositories), keeping the token
     only when the redirect stays on the same scheme, host and port."""
 
-    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
-                         headers: http.client.HTTPMessage, newurl: str
-                         ) -> urllib.request.Request | None:
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         token = req.unredirected_hdrs.get("Authorization")
         if new is not None and token and _origin(req.full_url) == _origin(newurl):
@@ -84,10 +93,17 @@ class _KeepAuthOnSameOrigin(urllib.request.HTTPRedirectHandler):
 class GitHubApi:
     """Requests to one repository's REST endpoints: `call("GET", "/git/ref/heads/main")`."""
 
-    def __init__(self, api_url: str | None, owner: str, repo: str, token: str | None = None,
-                 timeout: float | None = None, max_wait: float | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        api_url: str | None,
+        owner: str,
+        repo: str,
+        token: str | None = None,
+        timeout: float | None = None,
+        max_wait: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.api_url = api_base(api_url)
         self.name = f"{owner}/{repo}"
         self.repo_url = f"{self.api_url}/repos/{owner}/{repo}"
@@ -101,11 +117,16 @@ class GitHubApi:
         self._opener = urllib.request.build_opener(_KeepAuthOnSameOrigin())
         host = urlsplit(self.api_url).hostname
         if token and self.api_url.startswith("http:") and host not in _LOOPBACK:
-            log.warning("warning: the token goes to %s over plain http; use https",
-                        self.api_url)
+            log.warning("warning: the token goes to %s over plain http; use https", self.api_url)
 
-    def call(self, method: str, path: str, body: Any = None,
-             query: Mapping[str, Any] | None = None, allow: tuple[int, ...] = ()) -> Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        allow: tuple[int, ...] = (),
+    ) -> Response:
         """One request under the repository's URL; statuses in `allow` are returned,
         other failures raised as errors that say what went wrong."""
         url = self.repo_url + path + (f"?{urlencode(query)}" if query else "")
@@ -119,11 +140,14 @@ class GitHubApi:
             yield from response.data
             url = _next_link(response.headers.get("Link", ""))
             if url and _origin(url) != _origin(self.api_url):
-                raise RemoteError(f"the GitHub API at {self.api_url} sent a next page on "
-                                  f"another host; refusing to follow it")
+                raise RemoteError(
+                    f"the GitHub API at {self.api_url} sent a next page on "
+                    f"another host; refusing to follow it"
+                )
 
-    def fetch(self, method: str, url: str, body: Any = None,
-              allow: tuple[int, ...] = ()) -> Response:
+    def fetch(
+        self, method: str, url: str, body: Any = None, allow: tuple[int, ...] = ()
+    ) -> Response:
         waited = 0.0
         failures = 0
         while True:
@@ -138,7 +162,8 @@ class GitHubApi:
                     raise RateLimitError(
                         f"the GitHub API's {name} for {self.name}: it asks to wait {wait:.0f}s, "
                         f"more than the {self.max_wait:g}s we may wait "
-                        "(PULSEOX_API_MAX_WAIT); try again later")
+                        "(PULSEOX_API_MAX_WAIT); try again later"
+                    )
                 log.warning("warning: hit the GitHub API's %s; waiting %.0fs", name, wait)
                 self.sleep(wait)
                 waited += wait
@@ -168,12 +193,15 @@ class GitHubApi:
                 return Response(err.code, _json(err.read()), err.headers)
         except TimeoutError:
             where = f"{method} {urlsplit(url).path}"
-            raise UnreachableApiError(f"the GitHub API at {self.api_url} did not answer within "
-                                      f"{self.timeout:g}s ({where})") from None
+            raise UnreachableApiError(
+                f"the GitHub API at {self.api_url} did not answer within "
+                f"{self.timeout:g}s ({where})"
+            ) from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
             reason = auth.redact(str(getattr(err, "reason", err)))
-            raise UnreachableApiError(f"cannot reach the GitHub API at {self.api_url}: "
-                                      f"{reason}") from None
+            raise UnreachableApiError(
+                f"cannot reach the GitHub API at {self.api_url}: {reason}"
+            ) from None
 
     def _rate_limit(self, response: Response) -> tuple[float, str] | None:
         """How long GitHub asks us to wait, and which limit it is, or None."""
@@ -189,8 +217,10 @@ class GitHubApi:
             reset = float(headers["X-RateLimit-Reset"])
             limit = headers.get("X-RateLimit-Limit", "?")
             when = time.strftime("%H:%M:%S UTC", time.gmtime(reset))
-            return (max(1.0, reset - self.clock()),
-                    f"{resource or 'core'} rate limit of {limit} requests (resets at {when})")
+            return (
+                max(1.0, reset - self.clock()),
+                f"{resource or 'core'} rate limit of {limit} requests (resets at {when})",
+            )
         said = response.data.get("message", "") if isinstance(response.data, dict) else ""
         if response.status == 429 or "rate limit" in str(said).lower():
             return SECONDARY_WAIT, f"secondary rate limit ({response.status} without Retry-After)"
@@ -204,20 +234,29 @@ class GitHubApi:
         where = f"{method} {urlsplit(url).path}"
         no_token = "" if self.token else "; no token was given (set PULSEOX_TOKEN or GITHUB_TOKEN)"
         if status == 401:
-            return AuthError(f"the GitHub API at {self.api_url} rejected the token for "
-                             f"{self.name} (401 {said or 'Bad credentials'}){no_token}")
+            return AuthError(
+                f"the GitHub API at {self.api_url} rejected the token for "
+                f"{self.name} (401 {said or 'Bad credentials'}){no_token}"
+            )
         if status == 403:
-            return AuthError(f"the GitHub API at {self.api_url} refused {where} (403 {said}): "
-                             f"the token may not do this on {self.name}{no_token}")
+            return AuthError(
+                f"the GitHub API at {self.api_url} refused {where} (403 {said}): "
+                f"the token may not do this on {self.name}{no_token}"
+            )
         if status == 404:
-            return RemoteError(f"no repository {self.name} at {self.api_url}, or the token "
-                               f"cannot see it (404 for {where}){no_token}")
+            return RemoteError(
+                f"no repository {self.name} at {self.api_url}, or the token "
+                f"cannot see it (404 for {where}){no_token}"
+            )
         if status >= 500:
-            return RemoteError(f"the GitHub API at {self.api_url} failed with {status} for "
-                               f"{where} ({attempts} attempt{'s' * (attempts > 1)}); "
-                               "try again later")
-        return RemoteError(f"the GitHub API at {self.api_url} refused {where} on {self.name} "
-                           f"({status} {said})")
+            return RemoteError(
+                f"the GitHub API at {self.api_url} failed with {status} for "
+                f"{where} ({attempts} attempt{'s' * (attempts > 1)}); "
+                "try again later"
+            )
+        return RemoteError(
+            f"the GitHub API at {self.api_url} refused {where} on {self.name} ({status} {said})"
+        )
 
 
 def _json(raw: bytes) -> Any:

@@ -26,8 +26,7 @@ def object_id(kind: str, body: bytes) -> str:
     return hashlib.sha1(f"{kind} {len(body)}\0".encode() + body).hexdigest()
 
 
-def planned_commit(change: Change, tip: str | None,
-                   tree: tuple[str, dict[str, TreeEntry]]) -> str:
+def planned_commit(change: Change, tip: str | None, tree: tuple[str, dict[str, TreeEntry]]) -> str:
     """The id of the commit `change` makes on `tip`, computed here without writing
     anything: what a dry run shows (and what git itself would compute)."""
     _root, entries = tree
@@ -48,7 +47,9 @@ def planned_commit(change: Change, tip: str | None,
         body = b"".join(
             f"{mode.lstrip('0')} {name}\0".encode() + bytes.fromhex(sha)
             for name, (mode, sha) in sorted(
-                listing.items(), key=lambda item: item[0] + ("/" if item[1][0] == TREE_MODE else "")))
+                listing.items(), key=lambda item: item[0] + ("/" if item[1][0] == TREE_MODE else "")
+            )
+        )
         sha = object_id("tree", body)
         if folder:
             parent, _, name = folder.rpartition("/")

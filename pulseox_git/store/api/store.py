@@ -43,10 +43,18 @@ T = TypeVar("T")
 class ApiStore:
     """One branch of one GitHub repository, read and written through the REST API."""
 
-    def __init__(self, owner: str, repo: str, branch: str = "main", token: str | None = None,
-                 api_url: str | None = None, push_attempts: int | None = None,
-                 timeout: float | None = None, max_wait: float | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        owner: str,
+        repo: str,
+        branch: str = "main",
+        token: str | None = None,
+        api_url: str | None = None,
+        push_attempts: int | None = None,
+        timeout: float | None = None,
+        max_wait: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         check_name("owner", owner)
         check_name("repo", repo)
         self.branch = check_branch(branch)
@@ -115,8 +123,9 @@ class ApiStore:
         if rev is None or not paths:
             return {}
         found = self.tree(rev)[1]
-        return {p: self.blob(found[p][2]) for p in paths
-                if p in found and found[p][0].startswith("100")}
+        return {
+            p: self.blob(found[p][2]) for p in paths if p in found and found[p][0].startswith("100")
+        }
 
     def history(self, tip: str | None, paths: Sequence[str]) -> History:
         """Every report of each path reachable from `tip`, newest first: the commits by
@@ -138,8 +147,9 @@ class ApiStore:
                     history[path].append(Report(item["sha"], when, None, problem="deleted"))
                     continue
                 footer = parse(text.decode("utf-8", "replace"))
-                history[path].append(Report(item["sha"], when, footer.report, footer.note,
-                                            footer.problem))
+                history[path].append(
+                    Report(item["sha"], when, footer.report, footer.note, footer.problem)
+                )
         return history
 
     def commit_at(self, tip: str | None, point: datetime | str) -> tuple[str | None, datetime]:
@@ -151,8 +161,9 @@ class ApiStore:
         return confine(self.entries(tip, path_prefixes(paths)), paths)
 
     def _content_at(self, commit: str, path: str) -> bytes | None:
-        response = self.api.call("GET", f"/contents/{quote(path)}", query={"ref": commit},
-                                 allow=(404,))
+        response = self.api.call(
+            "GET", f"/contents/{quote(path)}", query={"ref": commit}, allow=(404,)
+        )
         data = response.data
         if response.status == 404 or not isinstance(data, dict) or data.get("type") != "file":
             return None
@@ -184,18 +195,23 @@ class ApiStore:
                 return Published.of(sha, parent, change, existing, attempt, False)
             log.info("the branch moved while we wrote; retrying (attempt %d)", attempt + 1)
             backoff.wait()
-        raise PushConflictError(f"gave up writing to {self.url} after {self.push_attempts} "
-                                "attempts: others kept writing first; nothing was lost remotely, "
-                                "run the command again")
+        raise PushConflictError(
+            f"gave up writing to {self.url} after {self.push_attempts} "
+            "attempts: others kept writing first; nothing was lost remotely, "
+            "run the command again"
+        )
 
-    def _put(self, tip: str | None, change: Change, existing: set[str],
-             path: str | None = None) -> tuple[str, str | None] | None:
+    def _put(
+        self, tip: str | None, change: Change, existing: set[str], path: str | None = None
+    ) -> tuple[str, str | None] | None:
         """One file as one Contents API commit; None when the file changed under us."""
         path = path or next(iter(change.files))
         body: dict[str, Any] = {
-            "message": change.message, "branch": self.branch,
+            "message": change.message,
+            "branch": self.branch,
             "content": base64.b64encode(change.files[path]).decode(),
-            "author": identity(change.when), "committer": identity(change.when),
+            "author": identity(change.when),
+            "committer": identity(change.when),
         }
         if path in existing:
             assert tip is not None  # a path exists only on a tip
@@ -233,15 +249,27 @@ class ApiStore:
         if tip:
             body["base_tree"] = self.tree(tip)[0]
         tree = self.api.call("POST", "/git/trees", body).data["sha"]
-        commit = self.api.call("POST", "/git/commits", {
-            "message": change.message, "tree": tree, "parents": [tip] if tip else [],
-            "author": identity(change.when), "committer": identity(change.when)}).data["sha"]
+        commit = self.api.call(
+            "POST",
+            "/git/commits",
+            {
+                "message": change.message,
+                "tree": tree,
+                "parents": [tip] if tip else [],
+                "author": identity(change.when),
+                "committer": identity(change.when),
+            },
+        ).data["sha"]
         if tip:
             ref = f"/git/refs/heads/{quote(self.branch, safe='/')}"
             response = self.api.call("PATCH", ref, {"sha": commit, "force": False}, allow=(422,))
         else:
-            response = self.api.call("POST", "/git/refs", {
-                "ref": f"refs/heads/{self.branch}", "sha": commit}, allow=(422,))
+            response = self.api.call(
+                "POST",
+                "/git/refs",
+                {"ref": f"refs/heads/{self.branch}", "sha": commit},
+                allow=(422,),
+            )
         if response.status == 422:
             self._check_lost_race(tip, response, f"move {self.branch} to {commit[:12]}")
             return None
@@ -253,6 +281,8 @@ class ApiStore:
         if self.tip() != tip:
             return None
         said = response.data.get("message", "") if isinstance(response.data, dict) else ""
-        raise RemoteError(f"the GitHub API refused to {what} on {self.url} "
-                          f"({response.status} {said.splitlines()[0] if said else ''}); "
-                          "nothing was written")
+        raise RemoteError(
+            f"the GitHub API refused to {what} on {self.url} "
+            f"({response.status} {said.splitlines()[0] if said else ''}); "
+            "nothing was written"
+        )

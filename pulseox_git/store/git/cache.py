@@ -40,8 +40,9 @@ def file_lock(path: Path, wait: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise CacheLockedError(f"the cache {path} stayed locked for "
-                                           f"{wait:g}s by another process") from None
+                    raise CacheLockedError(
+                        f"the cache {path} stayed locked for {wait:g}s by another process"
+                    ) from None
                 time.sleep(0.02 + random.random() * 0.05)
         try:
             yield
@@ -55,8 +56,12 @@ def valid(path: Path, url: str) -> bool:
         marker = json.loads((path / MARKER).read_text())
     except (OSError, ValueError):
         return False
-    return (marker.get("url") == url and (path / "objects").is_dir()
-            and (path / "config").is_file() and (path / "HEAD").is_file())
+    return (
+        marker.get("url") == url
+        and (path / "objects").is_dir()
+        and (path / "config").is_file()
+        and (path / "HEAD").is_file()
+    )
 
 
 def create(git: Git, fetch_refspec: str, blobless: bool) -> None:
@@ -72,11 +77,13 @@ def create(git: Git, fetch_refspec: str, blobless: bool) -> None:
         # appended in one write, not one `git config` per key (nor GitPython, whose
         # import alone costs more than the whole clone of a small repository)
         with open(tmp / "config", "a", encoding="utf-8") as config:
-            config.write(_config_section('remote "origin"', origin)
-                         + _config_section("gc", {"autoDetach": "false"})  # no gc after
-                         + _config_section("maintenance", {"autoDetach": "false"})  # unlock
-                         + _config_section("core", {"logAllRefUpdates": "false"})
-                         + _config_section("fastimport", {"unpackLimit": "0"}))
+            config.write(
+                _config_section('remote "origin"', origin)
+                + _config_section("gc", {"autoDetach": "false"})  # no gc after
+                + _config_section("maintenance", {"autoDetach": "false"})  # unlock
+                + _config_section("core", {"logAllRefUpdates": "false"})
+                + _config_section("fastimport", {"unpackLimit": "0"})
+            )
         (tmp / MARKER).write_text(json.dumps({"url": git.url}))
         discard(git.path)
         os.rename(tmp, git.path)
@@ -97,9 +104,12 @@ def discard(path: Path) -> None:
 def clear_leftovers(path: Path) -> None:
     """Git's own lock files can only be stale while we hold our lock; old caches
     and killed runs' new ones are removed."""
-    for lock in [*path.glob("*.lock"), *path.glob("refs/**/*.lock"),
-                 *path.glob("fast_import_crash_*"),  # left by failed commits
-                 *path.glob("objects/pack/tmp_*")]:  # left by killed writers
+    for lock in [
+        *path.glob("*.lock"),
+        *path.glob("refs/**/*.lock"),
+        *path.glob("fast_import_crash_*"),  # left by failed commits
+        *path.glob("objects/pack/tmp_*"),
+    ]:  # left by killed writers
         lock.unlink(missing_ok=True)
     for leftover in path.parent.glob(".old-*"):
         shutil.rmtree(leftover, ignore_errors=True)

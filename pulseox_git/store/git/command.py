@@ -33,20 +33,60 @@ _GIT_ENV_DROP = re.compile(
     r"COMMON_DIR|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|CURL_VERBOSE|"
     r"ASKPASS|PREFIX)$|^SSH_ASKPASS$"
 )
-RACE = ("fetch first", "non-fast-forward", "cannot lock ref", "failed to update ref",
-        "stale info", "incorrect old value", "reference already exists")
-_AUTH = ("authentication failed", "could not read username", "could not read password",
-         "http 401", "http 403", "the requested url returned error: 401",
-         "the requested url returned error: 403", "permission denied", "access denied")
-CORRUPT = ("bad object", "corrupt", "object file", "unable to read", "not a git repository",
-           "missing blob", "missing tree", "did not send all necessary objects", "bad pack",
-           "invalid refspec")  # a config written for a bad branch by an older version
+RACE = (
+    "fetch first",
+    "non-fast-forward",
+    "cannot lock ref",
+    "failed to update ref",
+    "stale info",
+    "incorrect old value",
+    "reference already exists",
+)
+_AUTH = (
+    "authentication failed",
+    "could not read username",
+    "could not read password",
+    "http 401",
+    "http 403",
+    "the requested url returned error: 401",
+    "the requested url returned error: 403",
+    "permission denied",
+    "access denied",
+)
+CORRUPT = (
+    "bad object",
+    "corrupt",
+    "object file",
+    "unable to read",
+    "not a git repository",
+    "missing blob",
+    "missing tree",
+    "did not send all necessary objects",
+    "bad pack",
+    "invalid refspec",
+)  # a config written for a bad branch by an older version
 _DISK_FULL = ("no space left on device", "out of diskspace", "disk quota exceeded")
-_UNREACHABLE = ("could not resolve", "failed to connect", "couldn't connect", "connection refused",
-                "timed out", "timeout", "connection reset", "empty reply", "recv failure",
-                "unable to access", "does not appear to be a git repository",
-                "could not read from remote", "the remote end hung up", "operation too slow",
-                "ssl", "http 5", "returned error: 5", "rpc failed", "early eof")
+_UNREACHABLE = (
+    "could not resolve",
+    "failed to connect",
+    "couldn't connect",
+    "connection refused",
+    "timed out",
+    "timeout",
+    "connection reset",
+    "empty reply",
+    "recv failure",
+    "unable to access",
+    "does not appear to be a git repository",
+    "could not read from remote",
+    "the remote end hung up",
+    "operation too slow",
+    "ssl",
+    "http 5",
+    "returned error: 5",
+    "rpc failed",
+    "early eof",
+)
 
 
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -77,9 +117,11 @@ def check_disk(stderr: str, cache_root: Path) -> None:
             continue  # the remote's disk, not ours: reported as a refused push
         if any(marker in line.lower() for marker in _DISK_FULL):
             detail = auth.redact(line.strip().removeprefix("fatal: "))
-            raise DiskFullError(f"the disk holding the cache {cache_root} is full "
-                                f"({detail}); free some space or point PULSEOX_GIT_CACHE "
-                                "elsewhere, then run again")
+            raise DiskFullError(
+                f"the disk holding the cache {cache_root} is full "
+                f"({detail}); free some space or point PULSEOX_GIT_CACHE "
+                "elsewhere, then run again"
+            )
 
 
 def command_name(args: tuple[str, ...]) -> str:
@@ -104,19 +146,31 @@ class Git:
     url: str  # the remote, for messages
     cache_root: Path  # the cache directory, for disk-full messages
 
-    def __call__(self, *args: str, input: bytes | None = None, check: bool = True,
-                 cwd: Path | None = None, remote: bool = False
-                 ) -> subprocess.CompletedProcess[bytes]:
+    def __call__(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        check: bool = True,
+        cwd: Path | None = None,
+        remote: bool = False,
+    ) -> subprocess.CompletedProcess[bytes]:
         cmd = ["git", "--literal-pathspecs", *args]
         try:
-            proc = subprocess.run(cmd, cwd=cwd or self.path, env=self.env, input=input,
-                                  capture_output=True, timeout=self.timeout)
+            proc = subprocess.run(
+                cmd,
+                cwd=cwd or self.path,
+                env=self.env,
+                input=input,
+                capture_output=True,
+                timeout=self.timeout,
+            )
         except FileNotFoundError:
             raise GitMissingError("git is not installed or not on PATH") from None
         except subprocess.TimeoutExpired:
             error = UnreachableError if remote else CacheError
-            raise error(f"git {command_name(args)} for {self.url} timed out after "
-                        f"{self.timeout:g}s") from None
+            raise error(
+                f"git {command_name(args)} for {self.url} timed out after {self.timeout:g}s"
+            ) from None
         if check and proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
             check_disk(stderr, self.cache_root)
@@ -131,8 +185,9 @@ class Git:
         # stderr goes to a file, so a chatty git can never block on a full pipe
         errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
         try:
-            proc = subprocess.Popen(cmd, cwd=self.path, env=self.env,
-                                    stdout=subprocess.PIPE, stderr=errors)
+            proc = subprocess.Popen(
+                cmd, cwd=self.path, env=self.env, stdout=subprocess.PIPE, stderr=errors
+            )
         except FileNotFoundError:
             errors.close()
             raise GitMissingError("git is not installed or not on PATH") from None
@@ -142,8 +197,7 @@ class Git:
                 yield data
             if proc.wait(timeout=self.timeout) != 0:
                 errors.seek(0)
-                raise self.cache_error(command_name(args),
-                                       errors.read().decode("utf-8", "replace"))
+                raise self.cache_error(command_name(args), errors.read().decode("utf-8", "replace"))
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -152,5 +206,6 @@ class Git:
             errors.close()
 
     def cache_error(self, command: str, stderr: str) -> CacheError:
-        return CacheError(f"git {command} failed in the cache {self.path}: "
-                          f"{auth.redact(stderr.strip())}")
+        return CacheError(
+            f"git {command} failed in the cache {self.path}: {auth.redact(stderr.strip())}"
+        )

@@ -40,14 +40,15 @@ def commit_input(parent: str | None, change: Change) -> tuple[bytes, bytes]:
     chunks = [
         f"commit {PENDING_REF}\nmark :1\n".encode(),
         f"author {name} <{email}> {stamp}\ncommitter {name} <{email}> {stamp}\n".encode(),
-        f"data {len(message)}\n".encode(), message, b"\n",
+        f"data {len(message)}\n".encode(),
+        message,
+        b"\n",
     ]
     if parent:
         chunks.append(f"from {parent}\n".encode())
     body = []
     for path, data in change.files.items():
-        body += [b"M 100644 inline ", quote(path), f"\ndata {len(data)}\n".encode(),
-                 data, b"\n"]
+        body += [b"M 100644 inline ", quote(path), f"\ndata {len(data)}\n".encode(), data, b"\n"]
     body.append(b"\nget-mark :1\ndone\n")
     return b"".join(chunks), b"".join(body)
 
@@ -57,8 +58,9 @@ def fits(prefixes: list[str]) -> bool:
     return sum(4 * len(p.encode("utf-8", "surrogateescape")) + 80 for p in prefixes) <= SMALL
 
 
-def ls_then_commit(git: Git, head: bytes, body: bytes, prefixes: list[str],
-                   check: Callable[[Entries], set[str]]) -> tuple[str, set[str]] | None:
+def ls_then_commit(
+    git: Git, head: bytes, body: bytes, prefixes: list[str], check: Callable[[Entries], set[str]]
+) -> tuple[str, set[str]] | None:
     """Send `head` (the commit header) and one `ls` per prefix; give the answers to
     `check`; if it accepts, send `body` (files, get-mark, done). Returns the new
     commit and what `check` returned, or None when the caller should take the
@@ -67,8 +69,15 @@ def ls_then_commit(git: Git, head: bytes, body: bytes, prefixes: list[str],
     cmd = ["git", "--literal-pathspecs", "fast-import", "--quiet", "--force", "--done"]
     deadline = time.monotonic() + git.timeout
     try:
-        proc = subprocess.Popen(cmd, cwd=git.path, env=git.env, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=git.path,
+            env=git.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+        )
     except OSError:
         return None
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
@@ -78,8 +87,9 @@ def ls_then_commit(git: Git, head: bytes, body: bytes, prefixes: list[str],
         answers = _read_lines(proc.stdout.fileno(), len(prefixes), deadline)
         if answers is not None:
             result = check(_entries(prefixes, answers))  # a BadInputError passes on
-        out, _err = proc.communicate(body if result is not None else b"done\n",
-                                     timeout=max(deadline - time.monotonic(), 0.1))
+        out, _err = proc.communicate(
+            body if result is not None else b"done\n", timeout=max(deadline - time.monotonic(), 0.1)
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     finally:

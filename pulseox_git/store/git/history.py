@@ -52,8 +52,9 @@ class HistoryCache:
         digest = hashlib.sha256(branch.encode()).hexdigest()[:12]
         self.file: Path = git.path / f"pulseox-history-{digest}.json"
 
-    def read(self, tip: str | None, paths: Iterable[str], save: bool = True
-             ) -> tuple[History, Outcome]:
+    def read(
+        self, tip: str | None, paths: Iterable[str], save: bool = True
+    ) -> tuple[History, Outcome]:
         """Every report of `paths` reachable from `tip`, reading only the commits the
         cache does not already hold. Hold the store's lock. `save=False` reads
         without writing, for looking at an older revision."""
@@ -71,7 +72,8 @@ class HistoryCache:
                     if save and new:
                         self._save(tip, known, commits)
                     return by_path(commits, wanted), Outcome(
-                        "incremental" if new else "hit", len(new))
+                        "incremental" if new else "hit", len(new)
+                    )
                 wanted |= known  # keep what others watch; one pass reads them all
             elif is_ancestor(self.git, tip, cached_tip):  # an older revision: leave the cache
                 commits = self._walk(tip, wanted)
@@ -92,10 +94,15 @@ class HistoryCache:
             data = json.loads(self.file.read_text())
         except (OSError, ValueError):
             return None
-        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION \
-                or data.get("url") != self.git.url or data.get("branch") != self.branch \
-                or not _SHA.match(str(data.get("tip"))) or not isinstance(data.get("paths"), list) \
-                or not all(isinstance(p, str) for p in data["paths"]):
+        if (
+            not isinstance(data, dict)
+            or data.get("version") != CACHE_VERSION
+            or data.get("url") != self.git.url
+            or data.get("branch") != self.branch
+            or not _SHA.match(str(data.get("tip")))
+            or not isinstance(data.get("paths"), list)
+            or not all(isinstance(p, str) for p in data["paths"])
+        ):
             return None
         try:  # a damaged cache is no cache, never an error
             return data["tip"], set(data["paths"]), _decode(data["commits"])
@@ -104,10 +111,18 @@ class HistoryCache:
 
     def _save(self, tip: str, paths: set[str], commits: list[Commit]) -> None:
         """Write the cache atomically (temp file, then rename); a failure only costs speed."""
-        rows = [[c.sha, c.stamp, [[p, r.report, r.note, r.problem] for p, r in c.reports.items()]]
-                for c in commits]
-        data = {"version": CACHE_VERSION, "url": self.git.url, "branch": self.branch,
-                "tip": tip, "paths": sorted(paths), "commits": rows}
+        rows = [
+            [c.sha, c.stamp, [[p, r.report, r.note, r.problem] for p, r in c.reports.items()]]
+            for c in commits
+        ]
+        data = {
+            "version": CACHE_VERSION,
+            "url": self.git.url,
+            "branch": self.branch,
+            "tip": tip,
+            "paths": sorted(paths),
+            "commits": rows,
+        }
         try:
             fd, tmp = tempfile.mkstemp(prefix=".history-", dir=self.file.parent)
             with os.fdopen(fd, "w") as handle:
@@ -122,7 +137,8 @@ def _decode(rows: list[Any]) -> list[Commit]:
     commits = []
     for sha, stamp, pages in rows:
         when = datetime.fromtimestamp(stamp, UTC)
-        reports = {path: Report(sha, when, report, note, problem)
-                   for path, report, note, problem in pages}
+        reports = {
+            path: Report(sha, when, report, note, problem) for path, report, note, problem in pages
+        }
         commits.append(Commit(sha, stamp, reports))
     return commits

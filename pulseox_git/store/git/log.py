@@ -78,13 +78,23 @@ def _record(record: bytes) -> tuple[str, int, str, list[Touch]]:
     for meta, name in zip(fields[0::2], fields[1::2], strict=False):
         if meta.startswith(b":"):  # ":old_mode new_mode old_blob new_blob STATUS"
             parts = meta.split()
-            touched.append(Touch(name.decode("utf-8", "surrogateescape"),
-                                 parts[4][:1].decode(), parts[3].decode()))
+            touched.append(
+                Touch(
+                    name.decode("utf-8", "surrogateescape"),
+                    parts[4][:1].decode(),
+                    parts[3].decode(),
+                )
+            )
     return commit, int(stamp), message.decode("utf-8", "replace"), touched
 
 
-def read_commits(git: Git, tip: str | None, paths: Iterable[str], since: str | None = None,
-                 blobless: bool = False) -> list[Commit]:
+def read_commits(
+    git: Git,
+    tip: str | None,
+    paths: Iterable[str],
+    since: str | None = None,
+    blobless: bool = False,
+) -> list[Commit]:
     """The commits reachable from `tip` (after `since`) that touched a watched path,
     newest first, with every watched page's report at that commit."""
     watched = set(paths)
@@ -123,14 +133,18 @@ def _fill_from_blobs(git: Git, untrailed: list[tuple[Commit, Touch]], blobless: 
     if blobless:
         objects.prefetch(git, blobs)
     texts = objects.cat_blobs(git, blobs)
-    footers = {blob: None if text is None else parse(text.decode("utf-8", "replace"))
-               for blob, text in texts.items()}
+    footers = {
+        blob: None if text is None else parse(text.decode("utf-8", "replace"))
+        for blob, text in texts.items()
+    }
     for commit, touch in untrailed:
         when = datetime.fromtimestamp(commit.stamp, UTC)
         footer = footers[touch.blob]
         commit.reports[touch.path] = (
-            Report(commit.sha, when, None, problem="page content unavailable") if footer is None
-            else Report(commit.sha, when, footer.report, footer.note, footer.problem))
+            Report(commit.sha, when, None, problem="page content unavailable")
+            if footer is None
+            else Report(commit.sha, when, footer.report, footer.note, footer.problem)
+        )
 
 
 def by_path(commits: Iterable[Commit], paths: Iterable[str]) -> History:
@@ -144,8 +158,13 @@ def by_path(commits: Iterable[Commit], paths: Iterable[str]) -> History:
     return history
 
 
-def read_history(git: Git, tip: str | None, paths: Iterable[str], since: str | None = None,
-                 blobless: bool = False) -> History:
+def read_history(
+    git: Git,
+    tip: str | None,
+    paths: Iterable[str],
+    since: str | None = None,
+    blobless: bool = False,
+) -> History:
     """Every report of each watched path reachable from `tip`, newest first, with no
     cache. With `since` (an ancestor of `tip`), only the commits after it are read."""
     paths = list(paths)

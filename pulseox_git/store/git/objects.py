@@ -54,10 +54,24 @@ def prefetch(git: Git, blobs: Sequence[str], rev: str | None = None) -> None:
     missing from rev's tree are asked for."""
     if rev is not None:  # --missing=print lists without fetching
         out = git("rev-list", "--objects", "--no-walk", "--missing=print", rev).stdout
-        missing = {line[1:].strip() for line in out.decode("utf-8", "replace").splitlines()
-                   if line.startswith("?")}
+        missing = {
+            line[1:].strip()
+            for line in out.decode("utf-8", "replace").splitlines()
+            if line.startswith("?")
+        }
         blobs = [b for b in blobs if b in missing]
     if blobs:
-        git("-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet", "--no-tags",
-            "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none",
-            "--stdin", "origin", input="".join(f"{b}\n" for b in blobs).encode(), remote=True)
+        git(
+            "-c",
+            "fetch.negotiationAlgorithm=noop",
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--recurse-submodules=no",
+            "--filter=blob:none",
+            "--stdin",
+            "origin",
+            input="".join(f"{b}\n" for b in blobs).encode(),
+            remote=True,
+        )

@@ -26,21 +26,27 @@ def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
     {repo}), else the template in $PULSEOX_GIT_REMOTE, else GitHub."""
     check_name("owner", owner)
     check_name("repo", repo)
-    template = remote if remote is not None else (
-        settings.remote_template() or DEFAULT_URL_TEMPLATE)
+    template = (
+        remote if remote is not None else (settings.remote_template() or DEFAULT_URL_TEMPLATE)
+    )
     if not isinstance(template, str):
         raise BadInputError(f"bad remote {template!r}: give a git URL or a template")
     if remote is None and ("{owner}" not in template or "{repo}" not in template):
         raise BadInputError(f"PULSEOX_GIT_REMOTE {template!r} needs {{owner}} and {{repo}}")
     unknown = set(re.findall(r"\{[^{}]*\}", template)) - {"{owner}", "{repo}"}
     if unknown:
-        raise BadInputError(f"remote template {template!r} has the unknown placeholder "
-                            f"{sorted(unknown)[0]}: use {{owner}} and {{repo}}")
+        raise BadInputError(
+            f"remote template {template!r} has the unknown placeholder "
+            f"{sorted(unknown)[0]}: use {{owner}} and {{repo}}"
+        )
     url = template.replace("{owner}", owner).replace("{repo}", repo)
     clean, stripped = auth.clean_remote_url(url)
     if stripped:
-        log.warning("warning: dropped the credentials written into the remote URL %s; "
-                    "pass a token with --token or PULSEOX_TOKEN instead", clean)
+        log.warning(
+            "warning: dropped the credentials written into the remote URL %s; "
+            "pass a token with --token or PULSEOX_TOKEN instead",
+            clean,
+        )
     if "://" not in clean and not re.match(r"^[^/]*:", clean):  # a local path, not host:path
         clean = os.path.abspath(clean)  # relative to where we were started, not to the cache
     return clean

@@ -58,9 +58,16 @@ _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # SHA-1 or SHA-256
 class GitStore:
     """A cached bare clone of one remote branch, and the commits we push to it."""
 
-    def __init__(self, url: str, branch: str = "main", token: str | None = None,
-                 cache_dir: str | os.PathLike[str] | None = None, timeout: float | None = None,
-                 push_attempts: int | None = None, blobless: bool | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        branch: str = "main",
+        token: str | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        timeout: float | None = None,
+        push_attempts: int | None = None,
+        blobless: bool | None = None,
+    ) -> None:
         self.url = url
         self.branch = check_branch(branch)
         self.token = token
@@ -71,8 +78,13 @@ class GitStore:
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{parts.hostname or ''}{parts.path}")[-60:]
         self.path = self.cache_root / "repos" / f"{slug.strip('_.') or 'repo'}-{digest}"
         self.tracking = TRACKING.format(branch=self.branch)
-        self.git = Git(self.path, git_env(auth.git_auth_env(token, url)),
-                       settings.GIT_TIMEOUT.get(timeout), url, self.cache_root)
+        self.git = Git(
+            self.path,
+            git_env(auth.git_auth_env(token, url)),
+            settings.GIT_TIMEOUT.get(timeout),
+            url,
+            self.cache_root,
+        )
         self.reached = False  # a fetch or push got the remote's answer (see AutoStore)
         # the thread holding the lock: a client keeps one store per repository, and
         # may be shared by threads
@@ -99,8 +111,9 @@ class GitStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError, PermissionError) as err:
-            raise BadInputError(f"cannot use the cache dir {str(self.cache_root)!r}: "
-                                f"{err.strerror}") from None
+            raise BadInputError(
+                f"cannot use the cache dir {str(self.cache_root)!r}: {err.strerror}"
+            ) from None
         with cache.file_lock(self.path, settings.LOCK_TIMEOUT.get()):
             self._lock_owner = threading.get_ident()
             try:
@@ -121,8 +134,9 @@ class GitStore:
         """Make sure a trustworthy cache exists (call with the lock held)."""
         if not cache.valid(self.path, self.url):
             if self.path.exists():
-                log.info("rebuilding the cache %s: it is incomplete or for another remote",
-                         self.path)
+                log.info(
+                    "rebuilding the cache %s: it is incomplete or for another remote", self.path
+                )
             self._create()
         cache.clear_leftovers(self.path)
         cache.tidy(self.git)
@@ -134,8 +148,16 @@ class GitStore:
 
     def fetch(self) -> str | None:
         """Bring the tracking ref up to the remote branch; the tip, or None if empty."""
-        proc = self.git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "origin",
-                        f"+refs/heads/{self.branch}:{self.tracking}", check=False, remote=True)
+        proc = self.git(
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "origin",
+            f"+refs/heads/{self.branch}:{self.tracking}",
+            check=False,
+            remote=True,
+        )
         self.reached = self.reached or proc.returncode == 0
         if proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
@@ -153,11 +175,18 @@ class GitStore:
     def _say_branch_is_missing(self) -> None:
         """An empty remote is normal; a missing branch beside others is likely a typo."""
         heads = self.git("ls-remote", "--heads", "origin", check=False, remote=True)
-        others = [line.split("refs/heads/", 1)[-1] for line in
-                  heads.stdout.decode("utf-8", "replace").splitlines()]
+        others = [
+            line.split("refs/heads/", 1)[-1]
+            for line in heads.stdout.decode("utf-8", "replace").splitlines()
+        ]
         if others:
-            log.warning("warning: %s has no branch %r (it has %s); the first post creates "
-                        "it: check --branch", self.url, self.branch, ", ".join(others[:5]))
+            log.warning(
+                "warning: %s has no branch %r (it has %s); the first post creates "
+                "it: check --branch",
+                self.url,
+                self.branch,
+                ", ".join(others[:5]),
+            )
         else:
             log.info("%s is empty: the first post creates branch %r", self.url, self.branch)
 
@@ -170,8 +199,9 @@ class GitStore:
                 return sha
         except (OSError, UnicodeDecodeError):
             pass
-        proc = self.git("rev-parse", "--verify", "--quiet", f"{self.tracking}^{{commit}}",
-                        check=False)
+        proc = self.git(
+            "rev-parse", "--verify", "--quiet", f"{self.tracking}^{{commit}}", check=False
+        )
         return proc.stdout.decode().strip() or None
 
     def run(self, work: Callable[[str | None], T], fetch: bool = True) -> T:
@@ -238,10 +268,16 @@ class GitStore:
         name = point
         for alias in ("HEAD", self.branch, f"origin/{self.branch}"):
             if name == alias or name.startswith((f"{alias}~", f"{alias}^")):
-                name = tip + name[len(alias):]
+                name = tip + name[len(alias) :]
                 break
-        proc = self.git("rev-parse", "--verify", "--quiet", "--end-of-options",
-                        f"{name}^{{commit}}", check=False)
+        proc = self.git(
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{name}^{{commit}}",
+            check=False,
+        )
         sha = proc.stdout.decode().strip()
         if proc.returncode or not sha or not is_ancestor(self.git, sha, tip):
             raise BadInputError(f"bad --as-of {point!r}: no such commit on {self.branch}")
@@ -268,7 +304,8 @@ class GitStore:
         if parent and fastimport.fits(prefixes):
             head, body = fastimport.commit_input(parent, change)
             done = fastimport.ls_then_commit(
-                self.git, head, body, prefixes, lambda found: confine(found, paths))
+                self.git, head, body, prefixes, lambda found: confine(found, paths)
+            )
             if done:
                 return done
         existing = self.confine(parent, paths)
@@ -283,9 +320,16 @@ class GitStore:
         rewound meanwhile is not silently restored. A successful push also moves
         the tracking ref (it matches the fetch refspec), so no update-ref.
         """
-        proc = self.git("push", "--porcelain", "--quiet",
-                        f"--force-with-lease=refs/heads/{self.branch}:{parent or ''}", "origin",
-                        f"{sha}:refs/heads/{self.branch}", check=False, remote=True)
+        proc = self.git(
+            "push",
+            "--porcelain",
+            "--quiet",
+            f"--force-with-lease=refs/heads/{self.branch}:{parent or ''}",
+            "origin",
+            f"{sha}:refs/heads/{self.branch}",
+            check=False,
+            remote=True,
+        )
         if proc.returncode == 0:
             self.reached = True
             return True
@@ -296,8 +340,9 @@ class GitStore:
             return False
         rejected = re.search(r"\[remote rejected\][^\n]*", out)
         if rejected:
-            raise RemoteError(f"the remote {self.url} refused the push: "
-                              f"{auth.redact(rejected.group(0))}")
+            raise RemoteError(
+                f"the remote {self.url} refused the push: {auth.redact(rejected.group(0))}"
+            )
         ours = [line for line in out.lower().splitlines() if not line.startswith("remote:")]
         if any(marker in line for line in ours for marker in CORRUPT):  # rebuilt by run()
             raise CacheError(f"the cache {self.path} is damaged: {auth.redact(out.strip())}")
@@ -329,7 +374,8 @@ class GitStore:
                 continue
             log.info("the remote moved while we pushed; retrying (attempt %d)", attempt + 1)
             backoff.wait()
-        raise PushConflictError(f"gave up pushing to {self.url} after {self.push_attempts} "
-                                "attempts: others kept pushing first; nothing was lost remotely, "
-                                "run the command again")
-
+        raise PushConflictError(
+            f"gave up pushing to {self.url} after {self.push_attempts} "
+            "attempts: others kept pushing first; nothing was lost remotely, "
+            "run the command again"
+        )
