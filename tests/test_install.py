@@ -144,12 +144,14 @@ def clean_env(bin_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def interpreter_of(script: Path) -> Path:
-    """The Python an installed console script runs on (its shebang), wherever the
-    installer put its venv."""
-    first = script.resolve().read_text(errors="replace").splitlines()[0]
-    assert first.startswith("#!/"), f"{script}: unexpected launcher {first!r}"
-    python = Path(first[2:].split()[0])
-    assert python.exists(), f"{script}: shebang names missing {python}"
+    """The Python an installed console script runs on, wherever the installer put
+    its venv: its shebang or, where that path is too long for one, the path in
+    pip's `#!/bin/sh` launcher's exec line."""
+    head = script.resolve().read_text(errors="replace")[:1000]
+    found = re.match(r"#!/bin/sh\n'''exec' \"?([^\"\s]+)|#!(\S+)", head)
+    assert found, f"{script}: unexpected launcher {head.splitlines()[0]!r}"
+    python = Path(found.group(1) or found.group(2))
+    assert python.exists(), f"{script}: launcher names missing {python}"
     return python
 
 
