@@ -74,10 +74,10 @@ def test_sections_changes_and_one_commit(remote: Path):
     first = board(specs, T0 + timedelta(minutes=1)).write_summary(force_refresh=True)
     found = sections(first.summary.text)
     assert list(found) == ["# Changes", "# ERROR", "# MISSING", "# OK", "# Metadata"]
-    assert found["# Changes"] == [
-        "- [a.md](a.md) None --> OK 2026-05-01 12:00:00 UTC",
+    assert found["# Changes"] == [  # worst first, as the original
         "- [b.md](b.md) None --> ERROR 2026-05-01 12:00:00 UTC",
         "- [c.md](c.md) None --> MISSING never",
+        "- [a.md](a.md) None --> OK 2026-05-01 12:00:00 UTC",
     ]
     assert found["# ERROR"] == ["- [b.md](b.md) disk full 2026-05-01 12:00:00 UTC"]
     assert found["# MISSING"] == ["- [c.md](c.md) not in the repository never"]
@@ -312,8 +312,9 @@ def test_dry_run_and_bad_input_leave_the_remote_unchanged(remote: Path):
     dashboard = board([spec("a.md")], T0).write_summary(dry_run=True)
     assert dashboard.published.dry_run and "# OK" in dashboard.summary.text
     assert refs(remote) == before
-    with pytest.raises(BadInputError, match="watches nothing yet"):
-        board(at=T0).write_summary()
+    with pytest.raises(BadInputError, match="spec_list is empty"):
+        board([], T0).write_summary()
+    assert refs(remote) == before
     commit_files(remote, {"pulseox.toml": "[[spec]]\nowner = 'owner'\n"})
     before = refs(remote)
     with pytest.raises(BadInputError, match=r"pulseox\.toml in owner/repo, spec 1: no path"):

@@ -156,6 +156,33 @@ def test_time_zone_is_shown(watched: Path, cli):
     assert code == 0 and out.count("+09:00 Asia/Tokyo") == 4  # 2 Changes, ERROR, OK
 
 
+def test_a_new_status_repository_refreshes_with_exit_0_and_says_how_to_add_a_spec(
+    remote: Path, cli
+):
+    code, _out, _err = cli("init", *REPO)
+    assert code == 0
+    code, out, err = cli("dashboard", "refresh", *REPO)
+    assert code == 0, err
+    hint = "`pulseox-git spec add --owner owner --repo repo --path PAGE --schedule 1d`"
+    assert out.startswith("This dashboard watches nothing yet") and hint in out
+    assert show(remote, "summary.md") == out
+    assert "- note: 0 ERROR, 0 MISSING, 0 OK" in out and "- report: GOOD" in out
+
+
+def test_changes_are_listed_worst_first(remote: Path, cli):
+    post("ok.md")
+    post("bad.md", report="BAD")
+    for path in ("ok.md", "gone.md", "bad.md"):
+        assert cli("spec", "add", *REPO, "--path", path, "--schedule", "1h")[0] == 0
+    _code, out, _err = cli("dashboard", "refresh", *REPO)
+    changes = out.split("\n\n")[0].splitlines()[1:]
+    assert [line.split("None --> ")[1].split()[0] for line in changes] == [
+        "ERROR",
+        "MISSING",
+        "OK",
+    ]
+
+
 def test_check_rdashboard_is_an_alias(watched: Path, cli):
     code, out, _err = cli("check", "rdashboard", *REPO)
     assert code == 0 and out == show(watched, "summary.md")
@@ -163,8 +190,6 @@ def test_check_rdashboard_is_an_alias(watched: Path, cli):
 
 def test_nothing_to_watch_and_nothing_to_show(remote: Path, cli):
     post("a.md")
-    code, _out, err = cli("dashboard", "refresh", *REPO)
-    assert code == 2 and "watches nothing yet" in err
     code, _out, err = cli("dashboard", "show", *REPO)
     assert code == 2 and "no summary in owner/repo yet, nothing to show" in err
     assert "dashboard refresh" in err and "Traceback" not in err

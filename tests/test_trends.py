@@ -224,3 +224,18 @@ def entry_line(remote: Path) -> str:
         for line in git("show", "main:summary.md", cwd=remote).splitlines()
         if line.startswith("- [a.md]") and "-->" not in line
     )
+
+
+@pytest.mark.parametrize(
+    "seconds, shown",
+    [(0, "<1s"), (0.4, "<1s"), (1, "1s"), (45, "45s"), (119, "1m59s"), (598, "10m")],
+)
+def test_short_intervals_read_sensibly(seconds, shown):
+    from pulseox_git.dashboard.trends import short
+
+    assert short(seconds) == shown
+
+
+def test_posts_in_the_same_second_are_not_every_0s():
+    same = [Report("b", T0, "GOOD"), Report("a", T0, "GOOD")]
+    assert "posts every <1s" in note(trend(same, TEN, T0))

@@ -198,10 +198,13 @@ class PulseOxDashboard:
     fill_summary = refresh  # the original's name
 
     def _need_specs(self) -> None:
-        if not self.spec_list:
+        """An empty spec list passed in Python is a mistake; one read from a new status
+        repository is normal: its summary says how to add a spec."""
+        if self._given_specs and not self.spec_list:
             raise BadInputError(
-                f"the dashboard {self.owner}/{self.repo} watches nothing yet: "
-                "add a spec with `pulseox-git spec add` or pass spec_list"
+                f"spec_list is empty: the dashboard {self.owner}/{self.repo} would watch "
+                "nothing; pass at least one PulseOxSpec, or leave spec_list out to use "
+                "pulseox.toml"
             )
 
     def summarize(self, now: datetime) -> Summary:

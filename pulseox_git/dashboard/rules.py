@@ -112,7 +112,7 @@ class Summary:
 
     @property
     def changes(self) -> list[Entry]:
-        return [e for e in self.entries if e.changed]
+        return changes(self.entries)
 
     def counts(self) -> str:
         return counts(self.entries)
@@ -121,6 +121,12 @@ class Summary:
         """The entries in any of `sections` (for `--fail-on`)."""
         wanted = set(sections)
         return [e for e in self.entries if e.status in wanted]
+
+
+def changes(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries whose status changed, worst first (ERROR, MISSING, OK), as the
+    original lists them; in spec order within a status."""
+    return sorted((e for e in entries if e.changed), key=lambda e: STATUSES.index(e.status))
 
 
 def counts(entries: Sequence[Entry]) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
-from pulseox_git.dashboard.rules import STATUSES, Entry, counts, format_when
+from pulseox_git.dashboard.rules import STATUSES, Entry, changes, counts, format_when
 from pulseox_git.dashboard.specs import PulseOxSpec, Settings
 from pulseox_git.dashboard.trends import trend_note
 from pulseox_git.page import render
@@ -55,13 +55,12 @@ def render_summary(
         return links.markup(entry.spec, settings.mode)
 
     sections = []
-    changes = [
+    changed = [
         f"- {link(e)} {e.previous} --> {e.status} {format_when(e.updated, tz)}"
-        for e in entries
-        if e.changed
+        for e in changes(entries)
     ]
-    if changes:
-        sections.append((f"{mark} Changes", changes))
+    if changed:
+        sections.append((f"{mark} Changes", changed))
     for name in STATUSES:
         lines = [
             " ".join(
@@ -80,6 +79,14 @@ def render_summary(
         if lines:
             sections.append((f"{mark} {name}", lines))
     body = "\n\n".join("\n".join([title, *lines]) for title, lines in sections)
+    if not entries:
+        owner, repo = links.own
+        branch = f" --branch {links.branch}" if links.branch != "main" else ""
+        body = (
+            "This dashboard watches nothing yet. Watch a page with\n"
+            f"`pulseox-git spec add --owner {owner} --repo {repo}{branch} --path PAGE "
+            "--schedule 1d`,\nand the next refresh shows it here."
+        )
     bad = any(e.status != "OK" for e in entries)
     return render(
         settings.summary_path,

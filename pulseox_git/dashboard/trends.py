@@ -173,7 +173,10 @@ def _describe(schedule: timedelta | str | None) -> str | None:
 
 
 def short(seconds: float) -> str:
-    """A duration to two units at most: 598s -> 10m, 5400s -> 1h30m."""
+    """A duration to two units at most: 598s -> 10m, 5400s -> 1h30m; under a second
+    is `<1s` (posts of one batch share their second), never `0s`."""
+    if seconds < 0.5:
+        return "<1s"
     step = 1 if seconds < 120 else 60 if seconds < 7200 else 3600 if seconds < 172800 else 86400
     return format_duration(timedelta(seconds=round(seconds / step) * step))
 
