@@ -48,6 +48,18 @@ class PostResult:
     url: str
 
 
+def format_response_error(response: object = None) -> str | None:
+    """The original's check of a response: None when it is a success (200 or 201) or
+    there is none, else a short description. pulseox-git raises on failures, so
+    this only ever finds fault with a response built by hand."""
+    code = getattr(response, "status_code", None)
+    if not response or code in (200, 201):
+        return None
+    shown = "unknown" if code is None else code
+    reason = getattr(response, "reason", "unknown")
+    return f"Bad response:\n  - code: {shown}\n  - reason: {reason}"
+
+
 def as_page(page: Page | Mapping[str, str]) -> Page:
     if isinstance(page, Page):
         return page

@@ -52,8 +52,8 @@ def test_changes_are_sent_and_nothing_when_nothing_changed(remote: Path, sink: W
     text = request.json()["text"]
     assert text.splitlines() == [
         "pulseox-git owner/repo: 2 status change(s)",
+        "- owner/repo:b.md None --> ERROR disk full",  # worst first
         "- owner/repo:a.md None --> OK",
-        "- owner/repo:b.md None --> ERROR disk full",
     ]
     board(T0 + timedelta(minutes=5), config).write_summary()
     assert len(sink.requests) == 1  # same statuses: no message

@@ -84,7 +84,7 @@ def test_an_empty_file_means_defaults():
         ("[dashboard]\ntz = 'Mars/Olympus'\n", "unknown time zone 'Mars/Olympus'"),
         ("[dashboard]\nmode = 'html'\n", "bad mode 'html'"),
         ("[dashboard]\ntolerance = '-1m'\n", "bad tolerance '-1m'"),
-        ("[dashboard]\ncolour = 'red'\n", "may only set mode, tz and tolerance"),
+        ("[dashboard]\ncolour = 'red'\n", "may only set mode, tz, tolerance, summary"),
         ("[other]\n", "unknown table 'other'"),
         ("spec = [", "not valid TOML"),
     ],

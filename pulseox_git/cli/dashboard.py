@@ -68,6 +68,26 @@ StrictNotify = Annotated[
         "before writing when a notify setting names an unset environment variable.",
     ),
 ]
+Refresh = Annotated[
+    bool,
+    typer.Option(
+        "--refresh/--no-refresh",
+        help="Classify the specs (default), or with --no-write print the last written "
+        "summary, as the original's check rdashboard did.",
+    ),
+]
+ExtraText = Annotated[
+    str | None,
+    typer.Option("--extra-text", help="Text added to this summary before its footer."),
+]
+SummaryPath = Annotated[
+    str | None,
+    typer.Option(
+        "--dpath",
+        help="Where the summary goes (a .md or .org path); saved on write. Default: "
+        "pulseox.toml, else summary.md.",
+    ),
+]
 AsOf = Annotated[
     str | None,
     typer.Option(
@@ -114,6 +134,9 @@ def refresh(
     as_json: AsJson = False,
     strict_notify: StrictNotify = False,
     as_of: AsOf = None,
+    refresh: Refresh = True,
+    extra_text: ExtraText = None,
+    dpath: SummaryPath = None,
     *,
     where: Where,
 ) -> None:
@@ -121,6 +144,14 @@ def refresh(
     gate = check_sections(fail_on) if fail_on is not None else set()
     if as_of is not None and write:
         raise BadInputError(f"--as-of {as_of!r} shows the past and never writes: add --no-write")
+    if not refresh:  # the original's `check rdashboard --no-refresh --no-write`
+        if write:
+            raise BadInputError(
+                "refusing to --write with --no-refresh: add --no-write to "
+                "print the last written summary"
+            )
+        print_last_summary(owner, repo, where)
+        return
     board = PulseOxDashboard(
         owner=owner,
         repo=repo,
@@ -130,6 +161,8 @@ def refresh(
         dry_run=dry_run,
         client=where.client(dry_run),
         as_of=as_of,
+        summary=dpath,
+        extra_text=extra_text,
     )
     board.get_remote_data()  # settings first: notify is checked before anything is written
     if board.check_notifiers() and strict_notify:
@@ -169,6 +202,10 @@ def refresh(
 @repository_command
 def show(owner: Owner, repo: Repo, *, where: Where) -> None:
     """Print the last written summary, without refreshing or writing."""
+    print_last_summary(owner, repo, where)
+
+
+def print_last_summary(owner: str, repo: str, where: Where) -> None:
     text = PulseOxDashboard(owner=owner, repo=repo, client=where.client()).read_summary()
     if text is None:  # nothing to show is a usage mistake, not a remote failure
         raise BadInputError(

@@ -11,19 +11,28 @@ recomputes Changes correctly.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pulseox_git import settings
-from pulseox_git.client import PulseOxClient, utc_now
+from pulseox_git.client import PulseOxClient, format_response_error, utc_now
 from pulseox_git.dashboard import notify
 from pulseox_git.dashboard.asof import AsOf
 from pulseox_git.dashboard.badges import badges
 from pulseox_git.dashboard.rules import Entry, Summary, classify
-from pulseox_git.dashboard.specs import SPEC_FILE, PulseOxSpec, Settings, check_notify, check_unique
+from pulseox_git.dashboard.specs import (
+    SPEC_FILE,
+    PulseOxSpec,
+    Settings,
+    check_notify,
+    check_summary_path,
+    check_unique,
+)
 from pulseox_git.dashboard.specs import dumps as dump_specs
 from pulseox_git.dashboard.specs import loads as load_specs
 from pulseox_git.dashboard.state import STATE_FILE, load_state, state_bytes
@@ -43,8 +52,9 @@ Read = tuple[str | None, dict[str, bytes], History]  # tip, pages, history
 class PulseOxDashboard:
     """Watches specs' pages and writes `summary.md` (or `.org`) to owner/repo.
 
-    Settings not given here (mode, tz, tolerance, notify) come from the
-    repository's `pulseox.toml`; those given are saved there on write.
+    Settings not given here (mode, tz, tolerance, notify, the summary's path)
+    come from the repository's `pulseox.toml`; those given are saved there on
+    write. `extra_text` is added to this refresh's summary before its footer.
     `as_of` (a commit of the dashboard's branch, or a time) reads everything as
     it stood then, and never writes.
     """
@@ -69,6 +79,8 @@ class PulseOxDashboard:
         web_link: str = WEB_LINK,
         notify_timeout: float | None = None,
         as_of: str | None = None,
+        summary: str | None = None,
+        extra_text: str | None = None,
     ) -> None:
         self.owner, self.repo = check_name("owner", owner), check_name("repo", repo)
         self.client = client or PulseOxClient(
@@ -81,10 +93,11 @@ class PulseOxDashboard:
         self.as_of = AsOf(as_of) if as_of is not None else None
         self.spec_list = check_specs(spec_list) if spec_list is not None else None
         self._given_specs = spec_list is not None
-        self._overrides: dict[str, Any] = {
-            k: v for k, v in (("mode", mode), ("tz", tz), ("tolerance", tolerance)) if v is not None
-        }
-        self.settings = Settings(**self._overrides)
+        self._overrides: dict[str, Any] = {}
+        self._stored = Settings()
+        summary = check_summary_path(summary) if summary is not None else None
+        self.settings = self._override(mode=mode, tz=tz, tolerance=tolerance, summary=summary)
+        self.extra_text = extra_text  # added before the summary's footer, this run only
         self.notify = check_notify(notify, stored=False) if notify else None
         self.previous: dict[str, dict[str, Any]] = {}
         self.summary: Summary | None = None
@@ -136,16 +149,20 @@ class PulseOxDashboard:
         )
         if not self._given_specs:
             self.spec_list = specs
-        merged = {
-            "mode": stored.mode,
-            "tz": stored.tz,
-            "tolerance": stored.tolerance,
-            **self._overrides,
-        }
-        self.settings = Settings(**merged, notify=stored.notify, trends=stored.trends)
+        self._stored = stored
+        self.settings = self._override()
         self.previous = load_state(files.get(STATE_FILE))
         self._reads[self.own] = (tip, *self._read(store, tip, self.own))
         self._loaded = True
+
+    def _override(self, **given: Any) -> Settings:
+        """The stored settings with those given here (and before) on top."""
+        self._overrides.update({k: v for k, v in given.items() if v is not None})
+        summary = self._overrides.get("summary")
+        if summary is not None and "mode" not in given and summary.endswith((".md", ".org")):
+            self._overrides["mode"] = summary.rsplit(".", 1)[1]  # the path says which markup
+        self.settings = replace(self._stored, **self._overrides)
+        return self.settings
 
     def _paths(self, repo: Repo) -> list[str]:
         return [s.path for s in self.spec_list or [] if (s.owner, s.repo) == repo]
@@ -197,6 +214,20 @@ class PulseOxDashboard:
 
     fill_summary = refresh  # the original's name
 
+    def compute_summary(
+        self, mode: str | None = None, extra_text: str | None = None, show_tz: str | None = None
+    ) -> PulseOxDashboard:
+        """The original's refresh: `mode` (md or org), `show_tz` (the zone times are
+        shown in) and `extra_text` (added to the summary before its footer)."""
+        self._override(mode=mode, tz=show_tz)
+        self.extra_text = extra_text
+        return self.refresh(force_refresh=False)
+
+    def format_response_error(self, response: object = None) -> str | None:
+        """The original's check of its last write: None when it landed. Here a failed
+        write raises instead, so only a response handed in (a `PostResult`) can fail."""
+        return format_response_error(response)
+
     def _need_specs(self) -> None:
         """An empty spec list passed in Python is a mistake; one read from a new status
         repository is normal: its summary says how to add a spec."""
@@ -232,7 +263,8 @@ class PulseOxDashboard:
             except BadInputError:  # a cron with no next time: classify said so already
                 entry.trend = None
             entries.append(entry)
-        return Summary(entries, render_summary(entries, now, self.settings, self.links), now)
+        text = render_summary(entries, now, self.settings, self.links, self.extra_text)
+        return Summary(entries, text, now)
 
     # -- writing -------------------------------------------------------------
 
@@ -262,10 +294,23 @@ class PulseOxDashboard:
         return dump_specs(self.spec_list or [], self.settings).encode()
 
     def write_summary(
-        self, force_refresh: bool = True, dry_run: bool | None = None
+        self,
+        path_to_summary: str | None = None,
+        path_to_summary_json: str | None = None,
+        force_refresh: bool = True,
+        allow_notify_change: bool = True,
+        *,
+        dry_run: bool | None = None,
     ) -> PulseOxDashboard:
         """Refresh, then commit summary, spec file and state in ONE commit; then
-        notify when some status changed. Returns self, as the original."""
+        notify when some status changed. Returns self, as the original, and takes
+        its arguments: `path_to_summary` (saved in pulseox.toml, like --mode),
+        `path_to_summary_json` (also commit the `--json` report there) and
+        `allow_notify_change=False` (write without notifying)."""
+        if path_to_summary is not None:
+            self._override(summary=check_summary_path(path_to_summary))
+        if path_to_summary_json is not None:
+            check_summary_path(path_to_summary_json, (".json",))
         if self.as_of is not None:
             raise BadInputError(
                 f"--as-of {self.as_of.value!r} shows the past and never writes: add --no-write"
@@ -288,6 +333,9 @@ class PulseOxDashboard:
             summary = self.summary = self.summarize(now)
             files = self.output_files(summary)
             files[SPEC_FILE] = self._config_bytes()
+            if path_to_summary_json is not None:
+                report = {**self.report(), "commit": None, "dry_run": dry}  # this very commit
+                files[path_to_summary_json] = (json.dumps(report, indent=2) + "\n").encode()
             message = f"pulseox: dashboard {summary.counts()} ({len(summary.changes)} changed)\n"
             return Change(files, message, now)
 
@@ -295,7 +343,8 @@ class PulseOxDashboard:
         if not dry and self.summary is not None:
             self.previous = {e.spec.key: {"status": e.status} for e in self.summary.entries}
             self._config_text = self._config_bytes().decode()
-            self.notify_changes()
+            if allow_notify_change:
+                self.notify_changes()
         return self
 
     def _providers(self) -> dict[str, dict[str, Any]]:
@@ -346,17 +395,16 @@ class PulseOxDashboard:
     def read_summary(self) -> str | None:
         """The last written summary text, without refreshing."""
         store = self.store()
-        paths = [SPEC_FILE, "summary.md", "summary.org"]
-        files = store.run(lambda tip: store.read_files(tip, paths))
-        if SPEC_FILE in files:
-            _specs, stored = load_specs(files[SPEC_FILE].decode("utf-8", "replace"))
-            first = stored.summary_path
-        else:
-            first = "summary.md"
-        for path in (first, "summary.md", "summary.org"):
-            if path in files:
-                return files[path].decode("utf-8", "replace")
-        return None
+
+        def read(tip: str | None) -> bytes | None:
+            config = store.read_files(tip, [SPEC_FILE]).get(SPEC_FILE)
+            stored = load_specs(config.decode("utf-8", "replace"))[1] if config else Settings()
+            paths = list(dict.fromkeys([stored.summary_path, "summary.md", "summary.org"]))
+            files = store.read_files(tip, paths)
+            return next((files[p] for p in paths if p in files), None)
+
+        text = store.run(read)
+        return text.decode("utf-8", "replace") if text is not None else None
 
 
 def check_specs(specs: object) -> list[PulseOxSpec]:

@@ -48,7 +48,7 @@ _SECRET_HINTS = (
     "credential",
 )
 _SPEC_KEYS = {"owner", "repo", "path", "schedule", "grace"}
-_DASHBOARD_KEYS = {"mode", "tz", "tolerance"}
+_DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary")  # the [dashboard] table
 
 
 @dataclass(frozen=True)
@@ -186,10 +186,13 @@ class Settings:
     tolerance: timedelta = DEFAULT_TOLERANCE
     notify: dict[str, dict[str, Any]] = field(default_factory=dict)
     trends: TrendSettings = field(default_factory=TrendSettings)  # the [trends] table
+    summary: str | None = None  # where the summary goes; default summary.md (or .org)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise BadInputError(f"bad mode {self.mode!r}: use md or org")
+        if self.summary is not None:
+            check_summary_path(self.summary)
         check_zone(self.tz)
         tolerance = self.tolerance
         if isinstance(tolerance, str):
@@ -200,12 +203,32 @@ class Settings:
         object.__setattr__(self, "notify", check_notify(self.notify, stored=True))
 
     @property
-    def summary_path(self) -> str:
-        return f"summary.{self.mode}"
-
-    @property
     def zone(self) -> tzinfo:
         return ZoneInfo(self.tz)
+
+    @property
+    def summary_path(self) -> str:
+        return self.summary or f"summary.{self.mode}"
+
+    def dashboard_table(self) -> dict[str, str]:
+        """The [dashboard] table as the spec file stores it."""
+        table = {"mode": self.mode, "tz": self.tz, "tolerance": describe(self.tolerance)}
+        if self.summary is not None:
+            table["summary"] = self.summary
+        return table
+
+
+def check_summary_path(path: object, suffixes: tuple[str, ...] = (".md", ".org")) -> str:
+    """Where a summary may go: a page path, and not one of the dashboard's other files."""
+    if not isinstance(path, str) or not path.lower().endswith(suffixes):
+        raise BadInputError(
+            f"bad summary path {path!r}: use a path ending in {' or '.join(suffixes)}, "
+            "like summary.md"
+        )
+    check_path(path)
+    if path in (SPEC_FILE, "pulseox-state.json", "index.html") or path.startswith("badges/"):
+        raise BadInputError(f"bad summary path {path!r}: the dashboard writes that file itself")
+    return path
 
 
 def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Settings]:
@@ -218,18 +241,16 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
     if unknown:
         raise BadInputError(f"{where}: unknown table {sorted(unknown)[0]!r}")
     board = data.get("dashboard", {})
-    if not isinstance(board, dict) or set(board) - _DASHBOARD_KEYS:
-        extra = sorted(set(board) - _DASHBOARD_KEYS) if isinstance(board, dict) else board
+    if not isinstance(board, dict) or set(board) - set(_DASHBOARD_KEYS):
+        extra = sorted(set(board) - set(_DASHBOARD_KEYS)) if isinstance(board, dict) else board
         raise BadInputError(
-            f"{where}: [dashboard] may only set mode, tz and tolerance, not {extra!r}"
+            f"{where}: [dashboard] may only set {', '.join(_DASHBOARD_KEYS)}, not {extra!r}"
         )
     try:
         settings = Settings(
-            board.get("mode", "md"),
-            board.get("tz", "UTC"),
-            board.get("tolerance", DEFAULT_TOLERANCE),
-            data.get("notify", {}),
-            TrendSettings.from_toml(data.get("trends")),
+            **board,
+            notify=data.get("notify", {}),
+            trends=TrendSettings.from_toml(data.get("trends")),
         )
     except BadInputError as err:
         raise BadInputError(f"{where}: {err}") from None
@@ -244,13 +265,7 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
 def dumps(specs: list[PulseOxSpec], settings: Settings) -> str:
     """The spec file's text (tomli-w), read back by `loads`."""
     check_unique(specs)
-    data: dict[str, Any] = {
-        "dashboard": {
-            "mode": settings.mode,
-            "tz": settings.tz,
-            "tolerance": describe(settings.tolerance),
-        }
-    }
+    data: dict[str, Any] = {"dashboard": settings.dashboard_table()}
     if settings.notify:
         data["notify"] = settings.notify
     if settings.trends != TrendSettings():

@@ -7,6 +7,7 @@ web link for pages elsewhere.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,31 +29,38 @@ class Links:
     branch: str
     web_link: str = WEB_LINK
 
-    def target(self, spec: PulseOxSpec) -> tuple[str, str]:
-        """A page's label and link: relative for pages in this repository, an
-        absolute web link elsewhere."""
+    def target(self, spec: PulseOxSpec, base: str = "") -> tuple[str, str]:
+        """A page's label and link: relative (to the folder `base`, where the linking
+        file is) for pages in this repository, an absolute web link elsewhere."""
         if (spec.owner, spec.repo) == self.own:
-            return spec.path, quote(spec.path, safe="/")
+            relative = posixpath.relpath(spec.path, base or ".")
+            return spec.path, quote(relative, safe="/")
         link = self.web_link.format(
             owner=spec.owner, repo=spec.repo, branch=self.branch, path=quote(spec.path, safe="/")
         )
         return f"{spec.owner}/{spec.repo}/{spec.path}", link
 
-    def markup(self, spec: PulseOxSpec, mode: str) -> str:
+    def markup(self, spec: PulseOxSpec, mode: str, base: str = "") -> str:
         """The page's link in the summary's markup (md or org)."""
-        label, target = self.target(spec)
+        label, target = self.target(spec, base)
         return f"[[{target}][{label}]]" if mode == "org" else f"[{label}]({target})"
 
 
 def render_summary(
-    entries: Sequence[Entry], now: datetime, settings: Settings, links: Links
+    entries: Sequence[Entry],
+    now: datetime,
+    settings: Settings,
+    links: Links,
+    extra_text: str | None = None,
 ) -> str:
-    """Changes, ERROR, MISSING, OK (empty ones left out), then a footer."""
+    """Changes, ERROR, MISSING, OK (empty ones left out), `extra_text`, then a footer."""
     mark = "*" if settings.mode == "org" else "#"
     tz = settings.tz
 
+    base = posixpath.dirname(settings.summary_path)
+
     def link(entry: Entry) -> str:
-        return links.markup(entry.spec, settings.mode)
+        return links.markup(entry.spec, settings.mode, base)
 
     sections = []
     changed = [
@@ -87,6 +95,8 @@ def render_summary(
             f"`pulseox-git spec add --owner {owner} --repo {repo}{branch} --path PAGE "
             "--schedule 1d`,\nand the next refresh shows it here."
         )
+    if extra_text:
+        body += "\n\n" + extra_text.strip("\n")
     bad = any(e.status != "OK" for e in entries)
     return render(
         settings.summary_path,
