@@ -236,6 +236,13 @@ CLI_CASES = [
         ["Nowhere/City"],
     ),
     *rows("init", ["init", "--owner", "owner", "--repo", "repo"], "--owner", ["-x"]),
+    *rows("init", ["init", "--owner", "owner", "--repo", "repo"], "--install", ["a b", "$(id)"]),
+    *rows(
+        "check rdashboard",
+        ["check", "rdashboard", "--owner", "owner", "--repo", "repo"],
+        "--dpath",
+        ["index.html", "notes.txt", "/abs.md"],
+    ),
 ]
 
 

@@ -130,10 +130,35 @@ def test_sets_up_a_python_the_package_supports(workflow: Path):
     assert version in SpecifierSet(pyproject["project"]["requires-python"])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: pin the install to the version that wrote it")
 def test_installs_the_version_that_wrote_it(workflow: Path):
     from pulseox_git import __version__
 
     installs = [s["run"] for s in steps(load(workflow)) if "pip install" in s.get("run", "")]
     assert len(installs) == 1, installs
     assert f"pulseox-git=={__version__}" in shlex.split(installs[0])
+
+
+def test_another_install_line_for_a_fork_or_an_internal_index(cli, remote: Path, tmp_path: Path):
+    spec = "git+https://git.example.com/acme/pulseox-git@v1"
+    code, _, err = cli("init", "--owner", "owner", "--repo", "repo", "--install", spec)
+    assert code == 0, err
+    path = tmp_path / "w.yml"
+    path.write_text(show(remote, WORKFLOW))
+    installs = [s["run"] for s in steps(load(path)) if "pip install" in s.get("run", "")]
+    assert shlex.split(installs[0]) == ["pip", "install", spec]
+    assert check_schema(path).returncode == 0
+
+
+@pytest.mark.parametrize("bad", ["", "a b", "x; rm -rf /", "$(id)", "--index-url=x"])
+def test_a_bad_install_line_is_refused(cli, remote: Path, bad: str):
+    from fixtures.repos import refs
+
+    before = refs(remote)
+    code, out, err = cli("init", "--owner", "owner", "--repo", "repo", "--install", bad)
+    assert code == 2 and out == "" and repr(bad) in err
+    assert refs(remote) == before
+
+
+def test_a_hung_refresh_is_bounded(workflow: Path):
+    """GitHub's default is 6 hours, during which the concurrency group waits."""
+    assert all(0 < job["timeout-minutes"] <= 30 for job in load(workflow)["jobs"].values())

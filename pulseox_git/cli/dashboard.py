@@ -216,13 +216,27 @@ def print_last_summary(owner: str, repo: str, where: Where) -> None:
 
 
 @repository_command
-def init(owner: Owner, repo: Repo, dry_run: DryRun = False, *, where: Where) -> None:
+def init(
+    owner: Owner,
+    repo: Repo,
+    dry_run: DryRun = False,
+    install: Annotated[
+        str | None,
+        typer.Option(
+            "--install",
+            help="What the workflow pip-installs; default pulseox-git==<this version>. "
+            "For a fork or an internal index: a requirement or URL.",
+        ),
+    ] = None,
+    *,
+    where: Where,
+) -> None:
     """Scaffold a status repository: pulseox.toml, a refresh workflow, a README.
 
     One commit; files that already exist are kept.
     """
     client = where.client(dry_run)
-    done, kept = init_repository(client, owner, repo, where.branch, dry_run)
+    done, kept = init_repository(client, owner, repo, where.branch, dry_run, install)
     if done is None:  # running init again is fine: everything is already there
         typer.echo(f"nothing to do: {owner}/{repo} already has {', '.join(kept)}")
         return

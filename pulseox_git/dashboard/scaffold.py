@@ -7,8 +7,16 @@ commit, keeping any that are already there.
 
 from __future__ import annotations
 
+import re
+import shlex
+
+from pulseox_git import __version__
 from pulseox_git.client import PulseOxClient
+from pulseox_git.errors import BadInputError
 from pulseox_git.store.base import Change, Published, Store
+
+# What pip takes after `install`: a name with a version, a URL, a path; one word.
+_INSTALL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-\[\],=<>!~:/@#%]*$")
 
 _EXAMPLE_TOML = """\
 # pulseox-git dashboard: what it watches and how it reports.
@@ -42,15 +50,20 @@ on:
   workflow_dispatch:
 permissions:
   contents: write
-concurrency: pulseox-dashboard
+concurrency:
+  group: pulseox-dashboard  # one refresh at a time; the next one waits, none is cancelled
+  cancel-in-progress: false
 jobs:
   refresh:
     runs-on: ubuntu-latest
+    timeout-minutes: 10  # a hung refresh must not hold the group for GitHub's default 6h
     steps:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      - run: pip install pulseox-git
+      # The version that wrote this file. From a fork or an internal index, change
+      # this line (or run `pulseox-git init --install SPEC` on a new repository).
+      - run: pip install {install}
       - run: pulseox-git dashboard refresh --owner {owner} --repo {repo} --branch {branch}
         env:
           PULSEOX_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
@@ -79,12 +92,18 @@ pulseox-git spec add --owner {owner} --repo {repo}{branch_opt} \\
 """
 
 
-def scaffold_files(owner: str, repo: str, branch: str) -> dict[str, bytes]:
-    """The files `init` adds to a new status repository."""
+def scaffold_files(
+    owner: str, repo: str, branch: str, install: str | None = None
+) -> dict[str, bytes]:
+    """The files `init` adds to a new status repository. The workflow installs
+    `install` (a pip requirement), by default the version running now."""
     names = {
         "owner": owner,
         "repo": repo,
         "branch": branch,
+        "install": shlex.quote(
+            check_install(install) if install is not None else f"pulseox-git=={__version__}"
+        ),
         "branch_opt": f" --branch {branch}" if branch != "main" else "",
     }
     return {
@@ -94,19 +113,36 @@ def scaffold_files(owner: str, repo: str, branch: str) -> dict[str, bytes]:
     }
 
 
+def check_install(spec: str) -> str:
+    """One pip requirement (`pulseox-git==0.1.0`, `git+https://...@v1`, a wheel URL)."""
+    if not isinstance(spec, str) or not _INSTALL.match(spec):
+        raise BadInputError(
+            f"bad --install {spec!r}: give one pip requirement, like pulseox-git==1.2.0 or "
+            "git+https://github.com/acme/pulseox-git@v1"
+        )
+    return spec
+
+
 def init_repository(
-    client: PulseOxClient, owner: str, repo: str, branch: str, dry_run: bool = False
+    client: PulseOxClient,
+    owner: str,
+    repo: str,
+    branch: str,
+    dry_run: bool = False,
+    install: str | None = None,
 ) -> tuple[Published | None, list[str]]:
     """Add the scaffold files owner/repo lacks, as one commit.
 
     Returns the published commit (None when every file is already there: running
     init again is fine) and the paths kept as they were.
     """
+    if install is not None:
+        check_install(install)  # before anything is fetched
     store = client.store(owner, repo)
     kept: list[str] = []
 
     def make_change(store: Store, tip: str | None) -> Change:
-        wanted = scaffold_files(owner, repo, branch)
+        wanted = scaffold_files(owner, repo, branch, install)
         present = store.read_files(tip, list(wanted))
         kept[:] = sorted(present)
         files = {p: data for p, data in wanted.items() if p not in present}
