@@ -70,7 +70,11 @@ def test_wrong_token_fails_clearly_and_lands_nothing(http, http_repo, cli, monke
         "hello",
     )
     assert code == 1
-    assert f"authentication failed for {http.url(owner, repo)}" in err
+    assert err.splitlines()[-1] == (
+        f"error: authentication failed for {http.url(owner, repo)} while trying to fetch: "
+        "check the token (PULSEOX_TOKEN, GITHUB_TOKEN or --token) and its access to the "
+        "repository"
+    )
     assert "Traceback" not in err and "wrong-" not in err + out
     assert refs(bare) == ""
 

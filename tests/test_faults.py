@@ -475,3 +475,20 @@ def test_a_full_disk_gives_a_clear_error_and_the_cache_survives(
         assert "rebuilding" not in err and "cloning" not in err
     assert log(bare) == ["pulseox: b.md GOOD", "pulseox: a.md GOOD"]
     survived(f"disk full while writing a {cache} cache ({how})")
+
+
+def test_a_failed_blob_fetch_names_the_operation_and_the_remote(bare: Path, tmp_path: Path):
+    """A blobless cache fetches page contents on demand; when the remote is gone the
+    message says `fetch from <remote>`, not the `-c` option git was started with."""
+    from pulseox_git.errors import RemoteError
+    from pulseox_git.store.git import GitStore
+
+    commit_files(bare, {"a.md": "hello"})
+    git("config", "uploadpack.allowFilter", "true", cwd=bare)  # as GitHub does
+    store = GitStore(f"file://{bare}", blobless=True)
+    tip = store.run(lambda tip: tip)
+    bare.rename(tmp_path / "gone.git")
+    with store.locked(), pytest.raises(RemoteError) as info:
+        store.read_files(tip, ["a.md"])
+    assert str(info.value).startswith(f"cannot fetch from file://{bare}: ")
+    assert " -c " not in str(info.value)

@@ -97,14 +97,22 @@ def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def classify_failure(url: str, what: str, stderr: str) -> RemoteError:
-    """Turn git's stderr about the remote into the right error, with no secrets."""
+_OPERATIONS = {"fetch": "fetch from", "push": "push to", "ls-remote": "list the branches of"}
+
+
+def classify_failure(url: str, command: str, stderr: str) -> RemoteError:
+    """Turn git's stderr about the remote into the right error, with no secrets; the
+    message names the operation (`command`: fetch, push, ...) and the remote."""
     text = stderr.lower()
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     fatal = [line.split(":", 1)[1].strip() for line in lines if line.startswith("fatal:")]
     detail = auth.redact((fatal or lines or ["no output from git"])[0])
+    what = _OPERATIONS.get(command, f"run git {command} against")
     if any(marker in text for marker in _AUTH):
-        return AuthError(f"authentication failed for {url} while trying to {what}")
+        return AuthError(
+            f"authentication failed for {url} while trying to {command}: check the token "
+            "(PULSEOX_TOKEN, GITHUB_TOKEN or --token) and its access to the repository"
+        )
     if any(marker in text for marker in _UNREACHABLE):
         return UnreachableError(f"cannot {what} {url}: {detail}")
     return RemoteError(f"could not {what} {url}: {detail}")

@@ -165,7 +165,7 @@ class GitStore:
             if any(marker in stderr.lower() for marker in CORRUPT) or not self._sound():
                 raise CacheError(f"the cache {self.path} is damaged: {auth.redact(stderr)}")
             if "couldn't find remote ref" not in stderr.lower():
-                raise classify_failure(self.url, "fetch from", stderr)
+                raise classify_failure(self.url, "fetch", stderr)
             self.reached = True
             self._say_branch_is_missing()
             self.git("update-ref", "-d", self.tracking)  # the branch is gone or never was
@@ -346,7 +346,7 @@ class GitStore:
         ours = [line for line in out.lower().splitlines() if not line.startswith("remote:")]
         if any(marker in line for line in ours for marker in CORRUPT):  # rebuilt by run()
             raise CacheError(f"the cache {self.path} is damaged: {auth.redact(out.strip())}")
-        raise classify_failure(self.url, "push to", proc.stderr.decode("utf-8", "replace"))
+        raise classify_failure(self.url, "push", proc.stderr.decode("utf-8", "replace"))
 
     def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
         """Fetch, build a commit on the tip, push; on a race do it all again.
