@@ -227,3 +227,23 @@ def test_cli_checks_notify_settings_before_writing(
         == 1
     )
     assert refs(remote) != before
+
+
+def test_email_has_a_pulseox_subject_and_sender_by_default_and_both_are_settable(remote: Path):
+    from fixtures.smtp import SmtpSink
+
+    post("a.md")
+    post("b.md", "BAD", "disk full")
+    with SmtpSink() as smtp:
+        config = {"email": {"to": "ops@example.com", "host": "127.0.0.1", "port": smtp.port}}
+        assert board(T0, config).write_summary().notify_failures == []
+        [mail] = smtp.wait_for(1)
+        assert mail["Subject"] == "pulseox-git owner/repo: 2 status change(s)"
+        assert mail["From"].startswith("pulseox-git@")
+        body = mail.get_payload()[0].get_payload(decode=True).decode()  # multipart/mixed
+        assert "- owner/repo:b.md None --> ERROR disk full" in body
+        post("b.md", at=T0 + timedelta(minutes=5))
+        config["email"] |= {"subject": "[ops] jobs", "from": "ci@example.com"}
+        board(T0 + timedelta(minutes=5), config).write_summary()
+        [_, mail] = smtp.wait_for(2)
+        assert (mail["Subject"], mail["From"]) == ("[ops] jobs", "ci@example.com")

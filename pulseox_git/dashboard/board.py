@@ -368,14 +368,17 @@ class PulseOxDashboard:
         providers = self._providers()
         if not self.summary or not self.summary.changes or not providers:
             return []
-        lines = [
+        subject = (
             f"pulseox-git {self.owner}/{self.repo}: {len(self.summary.changes)} status change(s)"
-        ]
+        )
+        lines = [subject]
         lines += [
             f"- {e.spec.key} {e.previous} --> {e.status} {e.note}".rstrip()
             for e in self.summary.changes
         ]
-        self.notify_failures = notify.send(providers, "\n".join(lines), self.notify_timeout)
+        self.notify_failures = notify.send(
+            providers, "\n".join(lines), self.notify_timeout, subject
+        )
         return self.notify_failures
 
     def report(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ the summary commit is already pushed when we get here.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,8 +59,22 @@ def _scrub(text: str, secrets: list[str]) -> str:
     return redact(text)
 
 
+def defaults(schema: dict[str, Any], subject: str) -> dict[str, str]:
+    """Our subject and sender for providers that have them (email), instead of
+    notifiers' "New email from 'notifiers'!" from notifiers@...; settable as usual."""
+    properties = schema.get("properties", {})
+    found = {"subject": subject} if "subject" in properties else {}
+    if "from" in properties:
+        found["from"] = f"pulseox-git@{socket.getfqdn()}"  # as notifiers does, named for us
+    return found
+
+
 def send_one(
-    provider: str, kwargs: dict[str, Any], message: str, timeout: float = DEFAULT_TIMEOUT
+    provider: str,
+    kwargs: dict[str, Any],
+    message: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    subject: str = "pulseox-git: status changes",
 ) -> None:
     """Send `message` through one provider; raise NotifyError on any failure."""
     resolved, secrets = resolve(kwargs)
@@ -71,7 +86,8 @@ def send_one(
 
             notifier = notifiers.get_notifier(provider)
             if notifier is not None:
-                outcome["response"] = notifier.notify(message=message, **resolved)
+                given = {**defaults(notifier.schema, subject), **resolved}
+                outcome["response"] = notifier.notify(message=message, **given)
         except Exception as err:  # a provider failing must not stop the others
             outcome["error"] = err
 
@@ -114,13 +130,16 @@ def check_providers(notify: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def send(
-    notify: dict[str, dict[str, Any]], message: str, timeout: float = DEFAULT_TIMEOUT
+    notify: dict[str, dict[str, Any]],
+    message: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    subject: str = "pulseox-git: status changes",
 ) -> list[str]:
     """Send `message` through every provider; the failures, one line each."""
     failures = []
     for provider, kwargs in check_notify(notify, stored=False).items():
         try:
-            send_one(provider, kwargs, message, timeout)
+            send_one(provider, kwargs, message, timeout, subject)
         except NotifyError as err:
             failures.append(str(err))
     return failures
