@@ -230,3 +230,34 @@ def test_api_transport_says_it_does_not_use_the_git_remote(remote: Path, cli):
         "http://127.0.0.1:1/api",
     )
     assert code == 1 and "--transport api does not use the git remote file://" in err
+
+
+def test_batch_dash_reads_the_manifest_from_stdin(remote: Path, tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    def batch(stdin: str) -> subprocess.CompletedProcess[str]:
+        argv = ["batch", "--owner", "owner", "--repo", "repo", "-"]
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+        return subprocess.run(
+            [sys.executable, "-m", "pulseox_git", *argv],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,  # content_file paths start here
+            env=env,
+        )
+
+    (tmp_path / "long.txt").write_text("from a file next to where we run\n")
+    proc = batch(
+        '[[page]]\npath = "a.md"\ncontent = "inline"\n\n'
+        '[[page]]\npath = "b.md"\ncontent_file = "long.txt"\nreport = "BAD"\n'
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("posted 2 pages as ")
+    assert show(remote, "b.md").startswith("from a file next to where we run\n")
+    assert log(remote) == ["pulseox: post 2 pages (1 GOOD, 1 BAD)"]
+    bad = batch("[[page]]\npath = 'x.md'\n")
+    assert bad.returncode == 2 and "manifest '-', page 1" in bad.stderr
+    assert log(remote) == ["pulseox: post 2 pages (1 GOOD, 1 BAD)"]

@@ -20,10 +20,11 @@ from pulseox_git.cli.common import (
     Where,
     print_result,
     read_content,
+    read_stdin,
     repository_command,
 )
 from pulseox_git.job.exists import DEFAULT_TEMPLATE, exists_page
-from pulseox_git.job.manifest import load_manifest
+from pulseox_git.job.manifest import load_manifest, parse_manifest
 from pulseox_git.page import DEFAULT_MAX_PAGE_BYTES, Page
 
 
@@ -57,7 +58,10 @@ def batch(
     owner: Owner,
     repo: Repo,
     manifest: Annotated[
-        Path, typer.Argument(metavar="MANIFEST", help="TOML file of \\[\\[page]] tables.")
+        Path,
+        typer.Argument(
+            metavar="MANIFEST", help="TOML file of \\[\\[page]] tables; '-' reads stdin."
+        ),
     ],
     dry_run: DryRun = False,
     message: Message = None,
@@ -67,7 +71,8 @@ def batch(
 ) -> None:
     """Post every page of a manifest in ONE commit."""
     client = where.client(dry_run, max_page_bytes)
-    pages = load_manifest(manifest)
+    is_stdin = str(manifest) == "-"
+    pages = parse_manifest(read_stdin("batch -"), manifest) if is_stdin else load_manifest(manifest)
     if len(pages) >= 100:
         logging.getLogger("pulseox_git").info("posting %d pages in one commit", len(pages))
     print_result(client.post_many(owner, repo, pages, message))

@@ -1,4 +1,4 @@
-"""Read a batch manifest: a TOML file of [[page]] tables."""
+"""Read a batch manifest: a TOML file (or text, from stdin) of [[page]] tables."""
 
 from __future__ import annotations
 
@@ -17,8 +17,20 @@ def load_manifest(manifest: str | Path) -> list[Page]:
     """Pages from a manifest; `content_file` is relative to the manifest's folder."""
     manifest = Path(manifest)
     try:
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        text = manifest.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
+        raise BadInputError(f"cannot read manifest {str(manifest)!r}: {err}") from None
+    return parse_manifest(text, manifest)
+
+
+def parse_manifest(text: str | bytes, manifest: Path) -> list[Page]:
+    """Pages from a manifest's text; `manifest` names it in errors, and its folder
+    is where `content_file` paths start (`Path("-")` for stdin: the current folder)."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as err:
         raise BadInputError(f"cannot read manifest {str(manifest)!r}: {err}") from None
     except tomllib.TOMLDecodeError as err:
         raise BadInputError(f"manifest {str(manifest)!r} is not valid TOML: {err}") from None
