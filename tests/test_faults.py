@@ -492,3 +492,19 @@ def test_a_failed_blob_fetch_names_the_operation_and_the_remote(bare: Path, tmp_
         store.read_files(tip, ["a.md"])
     assert str(info.value).startswith(f"cannot fetch from file://{bare}: ")
     assert " -c " not in str(info.value)
+
+
+def test_a_failed_first_clone_leaves_nothing(tmp_path: Path, bare: Path, cli):
+    """A mistyped remote must not leave a cache folder (or its lock) behind; caches
+    already there stay."""
+    missing = f"file://{tmp_path}/no-such-repo.git"
+    fresh = tmp_path / "fresh-cache"
+    args = ("post", "--owner", "o", "--repo", "r", "--path", "a.md", "--content", "x")
+    code, _out, err = cli(*args, "--remote", missing, "--cache-dir", fresh)
+    assert code == 1 and f"cannot fetch from {missing}" in err
+    assert not fresh.exists()
+    used = tmp_path / "used-cache"
+    assert cli(*args, "--remote", f"file://{bare}", "--cache-dir", used)[0] == 0
+    before = sorted(p.relative_to(used) for p in used.rglob("*"))
+    assert cli(*args, "--remote", missing, "--cache-dir", used)[0] == 1
+    assert sorted(p.relative_to(used) for p in used.rglob("*")) == before

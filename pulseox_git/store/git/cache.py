@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 from pulseox_git.errors import CacheLockedError
@@ -28,26 +29,48 @@ MARKER = "pulseox-cache.json"
 PACK_LIMIT = 32  # small packs (one per commit) before `tidy` rolls them up
 
 
+@dataclass
+class Lock:
+    """A held cache lock. Set `remove` to delete the lock file on release (a cache
+    that was never made leaves nothing behind); waiters then lock a new file."""
+
+    path: Path
+    remove: bool = False
+
+
 @contextmanager
-def file_lock(path: Path, wait: float) -> Iterator[None]:
+def file_lock(path: Path, wait: float) -> Iterator[Lock]:
     """Hold the exclusive lock file next to `path`, waiting at most `wait` seconds."""
-    lock_path = path.with_name(path.name + ".lock")
-    with open(lock_path, "a+b") as handle:
-        deadline = time.monotonic() + wait
-        while True:
+    lock = Lock(path.with_name(path.name + ".lock"))
+    deadline = time.monotonic() + wait
+    while True:
+        with open(lock.path, "a+b") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise CacheLockedError(
+                            f"the cache {path} stayed locked for {wait:g}s by another process"
+                        ) from None
+                    time.sleep(0.02 + random.random() * 0.05)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise CacheLockedError(
-                        f"the cache {path} stayed locked for {wait:g}s by another process"
-                    ) from None
-                time.sleep(0.02 + random.random() * 0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+                if not _same_file(handle.fileno(), lock.path):
+                    continue  # its holder removed it while we waited: lock the new one
+                yield lock
+                return
+            finally:
+                if lock.remove:
+                    lock.path.unlink(missing_ok=True)  # while still holding it
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == path.stat().st_ino
+    except FileNotFoundError:
+        return False
 
 
 def valid(path: Path, url: str) -> bool:
@@ -70,7 +93,8 @@ def create(git: Git, fetch_refspec: str, blobless: bool) -> None:
     git.path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=git.path.parent))
     try:
-        git("init", "--quiet", "--bare", str(tmp), cwd=git.path.parent)
+        # no template: a cache needs no sample hooks or description
+        git("init", "--quiet", "--bare", "--template=", str(tmp), cwd=git.path.parent)
         origin = {"url": git.url, "fetch": fetch_refspec}
         if blobless:  # fetch trees and commits; blobs only when read
             origin.update(promisor="true", partialclonefilter="blob:none")

@@ -17,7 +17,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -89,6 +89,7 @@ class GitStore:
         # the thread holding the lock: a client keeps one store per repository, and
         # may be shared by threads
         self._lock_owner: int | None = None
+        self._lock = cache.Lock(self.path)
         # a partial clone without old blobs: history reads need only trees and trailers
         self.blobless = settings.blobless() if blobless is None else blobless
         self.history_cache = HistoryCache(self.git, self.branch, self.blobless)
@@ -108,18 +109,25 @@ class GitStore:
         if self._lock_owner == threading.get_ident():
             yield self
             return
+        new = [d for d in (self.cache_root, self.path.parent) if not d.exists()]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError, PermissionError) as err:
             raise BadInputError(
                 f"cannot use the cache dir {str(self.cache_root)!r}: {err.strerror}"
             ) from None
-        with cache.file_lock(self.path, settings.LOCK_TIMEOUT.get()):
-            self._lock_owner = threading.get_ident()
-            try:
-                yield self
-            finally:
-                self._lock_owner = None
+        try:
+            with cache.file_lock(self.path, settings.LOCK_TIMEOUT.get()) as self._lock:
+                self._lock_owner = threading.get_ident()
+                try:
+                    yield self
+                finally:
+                    self._lock_owner = None
+        finally:
+            if self._lock.remove:  # a first clone failed: the folders made for it go too
+                for folder in reversed(new):
+                    with suppress(OSError):
+                        folder.rmdir()
 
     def _sound(self) -> bool:
         """After a failed fetch: can git still read the cache's refs and config?"""
@@ -130,9 +138,11 @@ class GitStore:
     def _create(self) -> None:
         cache.create(self.git, f"+refs/heads/{self.branch}:{self.tracking}", self.blobless)
 
-    def prepare(self) -> None:
-        """Make sure a trustworthy cache exists (call with the lock held)."""
-        if not cache.valid(self.path, self.url):
+    def prepare(self) -> bool:
+        """Make sure a trustworthy cache exists (call with the lock held); True when
+        it was made just now."""
+        created = not cache.valid(self.path, self.url)
+        if created:
             if self.path.exists():
                 log.info(
                     "rebuilding the cache %s: it is incomplete or for another remote", self.path
@@ -140,6 +150,17 @@ class GitStore:
             self._create()
         cache.clear_leftovers(self.path)
         cache.tidy(self.git)
+        return created
+
+    def _first_fetch(self) -> str | None:
+        """The fetch of a cache made just now. If it fails, the cache goes again, with
+        its lock file (see `locked`): a mistyped remote leaves nothing behind."""
+        try:
+            return self.fetch()
+        except RemoteError:
+            cache.discard(self.path)
+            self._lock.remove = True
+            raise
 
     def rebuild(self) -> None:
         log.info("rebuilding the damaged cache %s", self.path)
@@ -217,7 +238,8 @@ class GitStore:
             with self.locked():
                 for attempt in (1, 2):
                     try:
-                        self.prepare()
+                        if self.prepare():
+                            return work(self._first_fetch())
                         cached = None if fetch else self.tip()
                         return work(cached or self.fetch())
                     except CacheError:
