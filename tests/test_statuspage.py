@@ -90,7 +90,7 @@ def rows() -> list[Row]:
 
 
 def test_the_page_parses_with_a_row_per_spec_and_its_status():
-    text = render_index(rows(), "acme/status status", T0)
+    text = render_index(rows(), "acme/status", T0)
     page = Page(text)
     assert [r["status"] for r in page.rows] == ["ERROR", "MISSING", "OK"]
     assert [r["cells"][0] for r in page.rows] == ["✖ ERROR", "? MISSING", "✔ OK"]  # not colour
@@ -107,11 +107,19 @@ def test_the_page_parses_with_a_row_per_spec_and_its_status():
         "meta",
         {"name": "viewport", "content": "width=device-width,initial-scale=1"},
     ) in page.tags
-    assert "<title>acme/status status: ERROR</title>" in text
+    assert "<title>acme/status: ERROR</title>" in text and "<h1>acme/status</h1>" in text
     assert (
         '<span class="st ERROR">✖ 1 ERROR</span> · <span class="st MISSING">? 1 MISSING'
         '</span> · <span class="st OK">✔ 1 OK</span> · updated 2026-05-01 12:00 UTC'
     ) in text
+
+
+def test_one_report_is_the_last_report_and_times_do_not_wrap():
+    one = [Report("c1", T0, "GOOD")]
+    text = render_index([Row("a.md", "a.md", "OK", "", T0, None, one)], "t", T0)
+    assert 'aria-label="last report: 1 GOOD, 0 BAD"' in text
+    assert '<td class="when">2026-05-01 12:00 UTC</td>' in text
+    assert ".st,.when{white-space:nowrap}" in text  # Updated stays on one line; Note wraps
 
 
 def test_report_strips_are_svg_with_a_shape_per_report():

@@ -272,7 +272,7 @@ class PulseOxDashboard:
         """Every file one refresh commits, besides the spec file (add more here)."""
         rows = rows_for(summary.entries, self.links)
         page = render_index(
-            rows, f"{self.owner}/{self.repo} status", summary.generated, self.settings.zone
+            rows, f"{self.owner}/{self.repo}", summary.generated, self.settings.zone
         )
         files = {
             self.settings.summary_path: summary.text.encode(),

@@ -70,7 +70,8 @@ def strip_svg(reports: Sequence[Report], zone: tzinfo = UTC, size: int = STRIP) 
             shape = f'<rect class="n" x="{x + 0.5}" y="6.5" width="3" height="11"/>'
         bars.append(f"<g><title>{tip}</title>{shape}</g>")
     label = (
-        f"last {len(shown)} reports: {sum(r.report == 'GOOD' for r in shown)} GOOD, "
+        f"{'last report' if len(shown) == 1 else f'last {len(shown)} reports'}: "
+        f"{sum(r.report == 'GOOD' for r in shown)} GOOD, "
         f"{sum(r.report == 'BAD' for r in shown)} BAD"
     )
     return (
@@ -88,7 +89,7 @@ max-width:72rem;padding:1rem;color:var(--fg);background:var(--bg)}
 h1{font-size:1.4rem;margin:.2rem 0}.meta{color:var(--mute);margin:0 0 1rem}
 table{border-collapse:collapse;width:100%}th{text-align:left;font-weight:600}
 th,td{padding:.45rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
-.st{font-weight:700;white-space:nowrap}.OK{color:#2e7d32}.ERROR{color:#c62828}
+.st,.when{white-space:nowrap}.st{font-weight:700}.OK{color:#2e7d32}.ERROR{color:#c62828}
 .MISSING{color:#8d6e00}@media (prefers-color-scheme:dark){.OK{color:#81c784}
 .ERROR{color:#ef9a9a}.MISSING{color:#ffd54f}}
 .trend{color:var(--mute);font-size:.9em}.strip{display:block;margin-top:.3rem}
@@ -116,7 +117,7 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime, zone: tzi
             f'<tr class="row" data-status="{row.status}">'
             f'<td class="st {row.status}">{SYMBOL[row.status]} {row.status}</td>'
             f'<td><a href="{escape(row.link)}">{escape(row.name)}</a></td>'
-            f"<td>{escape(row.note)}</td><td>{updated}</td>"
+            f'<td>{escape(row.note)}</td><td class="when">{updated}</td>'
             f'<td class="trend">{trend}{strip_svg(row.reports, zone)}</td></tr>'
         )
     return f"""<!doctype html>
