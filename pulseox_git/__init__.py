@@ -1,10 +1,5 @@
 """pulseox-git: job status pages in git, and a dashboard that watches them."""
 
-from __future__ import annotations
-
-from importlib import import_module
-from typing import Any
-
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -21,8 +16,11 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
-    """Load the public API on first use, so the CLI starts fast."""
+def __getattr__(name: str) -> object:
+    """Load the public API on first use, so the CLI starts fast (and a Ctrl-C at
+    start-up finds nothing of ours half-imported)."""
     if name in _EXPORTS:
+        from importlib import import_module
+
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'pulseox_git' has no attribute {name!r}")

@@ -72,6 +72,13 @@ class DiskFullError(PulseOxError):
     """The disk under the cache is full: not damage, so the cache is kept, not rebuilt."""
 
 
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM reached the CLI. A BaseException, so no `except Exception`
+    on the way out swallows it; the CLI says what had landed, and exits 130."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class NotifyError(PulseOxError):
     """One notifier could not be told; the message holds no secret. Reported as a
     warning, because the summary is already committed when notifying starts."""

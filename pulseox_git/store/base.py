@@ -146,6 +146,46 @@ def confine(entries: Mapping[str, tuple[str, str]], paths: Sequence[str]) -> set
     return existing
 
 
+@dataclass
+class Ledger:
+    """What this process pushed, so an interrupted run can say whether it landed."""
+
+    landed: list[tuple[str, str]] = field(default_factory=list)  # (remote, commit)
+    pushing: tuple[str, str] | None = None  # a push whose fate is unknown: (remote, commit)
+
+    def start(self, url: str, sha: str = "") -> None:
+        """A push of `sha` (or an API write) begins; until `landed` or `refused`, its
+        fate is unknown (a push killed midway may still have landed whole)."""
+        self.pushing = (url, sha)
+
+    def landed_now(self, sha: str | None = None) -> None:
+        if self.pushing is not None:
+            url, started = self.pushing
+            self.landed.append((url, sha or started))
+        self.pushing = None
+
+    def refused(self) -> None:
+        """The remote answered no (a lost race): nothing landed."""
+        self.pushing = None
+
+    def describe(self) -> str:
+        """One line: nothing pushed, what landed, or a push whose fate git decides."""
+        if self.pushing is not None:
+            url, sha = self.pushing
+            what = f"pushing {sha[:12]} to" if sha else "writing a commit to"
+            return (
+                f"while {what} {url}: it landed whole or not at all, never half; "
+                "`pulseox-git history` or `git ls-remote` shows which"
+            )
+        if self.landed:
+            done = ", ".join(f"{sha[:12]} to {url}" for url, sha in self.landed)
+            return f"after pushing {done}: that landed; anything after it did not run"
+        return "before anything was pushed: the remote is unchanged"
+
+
+LEDGER = Ledger()  # one per process: the CLI reads it when interrupted
+
+
 class Backoff:
     """Jittered, growing pauses between attempts after a lost race, so racing
     writers spread out instead of all trying again at once."""

@@ -25,6 +25,7 @@ from pulseox_git.page import parse, parse_trailers
 from pulseox_git.store.api.github import GitHubApi, Response
 from pulseox_git.store.api.objects import TreeEntry, identity, planned_commit
 from pulseox_git.store.base import (
+    LEDGER,
     Backoff,
     Change,
     History,
@@ -184,12 +185,17 @@ class ApiStore:
             if dry_run:
                 sha = planned_commit(change, tip, self.tree(tip) if tip else ("", {}))
                 return Published.of(sha, tip, change, existing, attempt, True)
+            LEDGER.start(self.url)
             if tip is None and self.empty:
                 done = self._seed(change)
             elif len(change.files) == 1 and tip is not None:
                 done = self._put(tip, change, existing)
             else:
                 done = self._commit(tip, change)
+            if done:
+                LEDGER.landed_now(done[0])
+            else:
+                LEDGER.refused()  # the branch moved: GitHub refused the update
             if done:
                 sha, parent = done
                 return Published.of(sha, parent, change, existing, attempt, False)

@@ -27,6 +27,7 @@ from pulseox_git import settings
 from pulseox_git.errors import BadInputError, CacheError, PushConflictError, RemoteError
 from pulseox_git.store import auth
 from pulseox_git.store.base import (
+    LEDGER,
     Backoff,
     Change,
     History,
@@ -342,6 +343,7 @@ class GitStore:
         rewound meanwhile is not silently restored. A successful push also moves
         the tracking ref (it matches the fetch refspec), so no update-ref.
         """
+        LEDGER.start(self.url, sha)
         proc = self.git(
             "push",
             "--porcelain",
@@ -353,11 +355,13 @@ class GitStore:
             remote=True,
         )
         if proc.returncode == 0:
+            LEDGER.landed_now()
             self.reached = True
             return True
         out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
         check_disk(out, self.cache_root)
         if any(marker in out for marker in RACE):
+            LEDGER.refused()
             self.reached = True
             return False
         rejected = re.search(r"\[remote rejected\][^\n]*", out)
