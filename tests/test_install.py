@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.readme import make_remotes, run_console_sessions
 from fixtures.repos import make_bare, show
 
 pytestmark = pytest.mark.slow
@@ -230,6 +231,16 @@ def venv_command(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 def test_the_wheel_works_in_a_clean_venv(venv_command: Path, dists: Dists, tmp_path: Path):
     smoke(venv_command, dists.version, tmp_path)
+
+
+def test_every_readme_command_runs_from_the_wheel(venv_command: Path, tmp_path: Path):
+    """The README's console sessions, with the installed command first on PATH and
+    nothing of the checkout importable: what a user who ran `pip install` sees."""
+    work = tmp_path / "work"
+    work.mkdir()
+    remotes = make_remotes(tmp_path / "remotes")
+    env = clean_env(venv_command.parent, PULSEOX_GIT_REMOTE=remotes)
+    run_console_sessions((ROOT / "README.md").read_text(), work, env)
 
 
 def tool(name: str) -> Path:
