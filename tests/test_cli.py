@@ -45,5 +45,9 @@ def test_verbose_works_before_the_command(cli, tmp_path):
 
 
 def test_no_arguments_show_the_help(cli):
+    """No command is a usage mistake (exit 2, as click has it), answered with the help."""
     code, out, err = cli()
-    assert code in (0, 2) and "Usage" in out + err and "error:" not in out + err
+    assert code == 2 and "Usage: pulseox-git [OPTIONS] COMMAND" in out + err
+    assert "error:" not in out + err
+    code, out, err = cli("spec")
+    assert code == 2 and "Usage: pulseox-git spec [OPTIONS] COMMAND" in out + err

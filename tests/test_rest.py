@@ -290,28 +290,20 @@ def test_no_token_on_a_private_repository_and_missing_repositories_say_so(api, c
     assert code == 1 and f"no repository {owner}/nothere at {api.url}" in err
 
 
-def test_server_errors_are_retried_then_reported(api, cli):
+def test_server_errors_are_retried_then_reported(api):
+    """A 5xx is tried again after 0.5 s, then 1 s (the sleep is injected), and
+    reported after the third attempt."""
     owner, bare = api.new_repo()
+    commit_files(bare, {"seed.md": "x"})
+    waits: list[float] = []
+    store = ApiStore(owner, "status", api_url=api.url, sleep=waits.append)
     api.fail(1, 502)
-    assert client(api).post(owner, "status", "a.md", "x").status_code == 201
+    assert store.tip() is not None and waits == [0.5]
+    waits.clear()
     api.fail(3, 503)
-    code, _out, err = cli(
-        "post",
-        "--owner",
-        owner,
-        "--repo",
-        "status",
-        "--path",
-        "b.md",
-        "--content",
-        "x",
-        "--transport",
-        "api",
-        "--api-url",
-        api.url,
-    )
-    assert code == 1 and "failed with 503" in err and "3 attempts" in err
-    assert log(bare) == ["pulseox: a.md GOOD"]
+    with pytest.raises(RemoteError, match=r"failed with 503 .*\(3 attempts\); try again later"):
+        store.tip()
+    assert waits == [0.5, 1.0]
 
 
 def test_a_silent_api_times_out():
