@@ -63,5 +63,6 @@ def test_blank_lines_in_output_are_kept_and_a_trailing_one_ends_it():
     assert blank_lines_kept(block) == ">>> print('a\\n\\nb')\na\n<BLANKLINE>\nb\n\n>>> 1\n1\n\n"
 
 
+@pytest.mark.slow  # a hundred processes; the doctests above stay in the fast loop
 def test_readme_console_sessions(readme_env: Path):
     run_console_sessions(README.read_text(), readme_env, dict(os.environ))

@@ -22,6 +22,8 @@ import pytest
 from fixtures.repos import commit_files, git, log, make_bare, refs, show
 from pulseox_git.page import parse
 
+pytestmark = pytest.mark.slow  # real processes for every fault: the full run, not the fast loop
+
 ROOT = Path(__file__).resolve().parent.parent
 REAL_GIT = shutil.which("git")
 # Blocks ("block") or SIGKILLs its caller after the real git finished ("after")

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from pulseox_git.errors import BadInputError
 from pulseox_git.page import check_content, check_note, check_path, parse, render
 
+pytestmark = pytest.mark.slow  # hundreds of generated pages per property
+
 # Any text git can store (no NUL, no lone surrogates), biased towards the
 # characters that matter to the footer: line breaks, '#', '*', '-', ':'.
 _TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\0")

@@ -59,11 +59,13 @@ def steps(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [step for job in doc["jobs"].values() for step in job["steps"]]
 
 
+@pytest.mark.slow  # check-jsonschema loads the schema in a process of its own
 def test_githubs_schema_accepts_the_workflow(workflow: Path):
     proc = check_schema(workflow)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow  # check-jsonschema loads the schema in a process of its own
 def test_githubs_schema_check_does_catch_a_broken_workflow(workflow: Path, tmp_path: Path):
     """The check above is only worth something if it can fail."""
     broken = tmp_path / "broken.yml"
@@ -138,6 +140,7 @@ def test_installs_the_version_that_wrote_it(workflow: Path):
     assert f"pulseox-git=={__version__}" in shlex.split(installs[0])
 
 
+@pytest.mark.slow  # check-jsonschema loads the schema in a process of its own
 def test_another_install_line_for_a_fork_or_an_internal_index(cli, remote: Path, tmp_path: Path):
     spec = "git+https://git.example.com/acme/pulseox-git@v1"
     code, _, err = cli("init", "--owner", "owner", "--repo", "repo", "--install", spec)
