@@ -50,6 +50,7 @@ import os
 import re
 import resource
 import select
+import shutil
 import statistics
 import subprocess
 import sys
@@ -395,16 +396,11 @@ def run_matrix(
     log: Any = print,
 ) -> list[dict[str, Any]]:
     """Every (N, RTT): the shared-repository burst, then (with `floor`) the own-repos one.
-    Each pair gets a new server (with a token) and proxy, in a temporary folder."""
+    Each pair gets a new server (with a token) and proxy, in a temporary folder. Writers
+    inherit this process's environment: `main` (or the caller) isolates it first."""
     runs = []
     with tempfile.TemporaryDirectory(prefix="pulseox-burst-") as tmp:
         work = Path(tmp)
-        home = work / "home"
-        home.mkdir()
-        os.environ.update(IDENTITY)
-        os.environ.update(
-            HOME=str(home), GIT_CONFIG_NOSYSTEM="1", XDG_CONFIG_HOME=str(home / ".config")
-        )
         for n in writers:
             for rtt in rtts_ms:
                 root = work / f"server-{n}-{rtt:g}"
@@ -479,16 +475,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("writers must be 1 or more and RTTs 0 or more")
     for name in ("PULSEOX_TOKEN", "GITHUB_TOKEN", "PULSEOX_GIT_REMOTE", "PULSEOX_GIT_CACHE"):
         os.environ.pop(name, None)
+    home = Path(tempfile.mkdtemp(prefix="pulseox-burst-home-"))  # no user git config
+    os.environ.update(IDENTITY)
+    os.environ.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", XDG_CONFIG_HOME=str(home / "c"))
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # 4 sockets per writer at once
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     started = time.monotonic()
-    runs = run_matrix(
-        args.writers,
-        args.rtt_ms,
-        warm=not args.cold,
-        floor=not args.no_floor,
-        log=lambda line: print(line, file=sys.stderr),
-    )
+    try:
+        runs = run_matrix(
+            args.writers,
+            args.rtt_ms,
+            warm=not args.cold,
+            floor=not args.no_floor,
+            log=lambda line: print(line, file=sys.stderr),
+        )
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
     given = sys.argv[1:] if argv is None else argv
     meta = {
         "command": " ".join(["scripts/burst.py", *given]),
