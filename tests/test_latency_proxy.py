@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -243,3 +244,28 @@ def test_pulseox_git_posts_through_the_proxy(http_repo, http, cli, monkeypatch):
         assert code == 0, err
         assert proxy.connections >= 1
     assert show(bare, "jobs/a.md").startswith("hello")
+
+
+@pytest.mark.slow
+def test_the_burst_harness_accounts_for_every_writer_request_and_push(tmp_path: Path):
+    """scripts/burst.py end to end at 3 writers: every page lands, every request is
+    attributed to a writer, and the server's pushes agree with the writers' own logs."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import burst
+
+    (tmp_path / "root").mkdir()
+    with (
+        burst.CountingServer(tmp_path / "root", burst.TOKEN) as server,
+        LatencyProxy(server.port, delay=0.005) as proxy,
+    ):
+        shared = burst.run_burst(tmp_path / "runs", server, proxy, 3)
+        own = burst.run_burst(tmp_path / "runs", server, proxy, 3, own_repos=True)
+    for run in (shared, own):
+        writers = run["per_writer"]
+        assert (run["landed"], run["lost"], run["missing"]) == (3, 0, 0)
+        assert run["unattributed_requests"] == 0 and run["log_disagreements"] == 0
+        assert run["http_requests"] == sum(w["requests"] for w in writers)
+        assert run["receive_pack_posts"] == sum(w["packs_sent"] for w in writers)
+        assert all(w["pushes"] >= 1 and w["latency_s"] > 0 for w in writers)
+    assert [w["pushes"] for w in own["per_writer"]] == [1, 1, 1]  # nothing to race
+    assert sum(w["pushes"] for w in shared["per_writer"]) >= 3
