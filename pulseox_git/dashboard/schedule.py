@@ -8,41 +8,13 @@ grace. Exactly at the deadline it is still on time.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from pulseox_git.durations import DURATION, format_duration, parse_duration, parse_positive
+from pulseox_git.durations import UNITS as UNITS  # spelled in durations.py, re-exported
 from pulseox_git.errors import BadInputError
 
 Schedule = timedelta | str  # a positive duration, or a validated 5-field cron string
-UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_DURATION = re.compile(r"^(?:\d+[wdhms])+$")
-_PART = re.compile(r"(\d+)([wdhms])")
-
-
-def parse_duration(text: str, what: str = "duration") -> timedelta:
-    """`90s`, `10m`, `2h`, `1d`, `1w` or a sum such as `1h30m`; a bare `0` is zero."""
-    value = text.strip().lower() if isinstance(text, str) else text
-    if value == "0":
-        return timedelta(0)
-    if not isinstance(value, str) or not _DURATION.match(value):
-        raise BadInputError(
-            f"bad {what} {text!r}: use a number and a unit, like 90s, 10m, 2h, 1d or 1w"
-        )
-    return timedelta(seconds=sum(int(n) * UNITS[unit] for n, unit in _PART.findall(value)))
-
-
-def format_duration(delta: timedelta) -> str:
-    """The shortest spelling `parse_duration` reads back: 5400s -> `1h30m`."""
-    seconds = int(delta.total_seconds())
-    if seconds == 0:
-        return "0s"
-    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-    parts = []
-    for unit, size in UNITS.items():
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return sign + "".join(parts)
 
 
 def check_cron(expr: str) -> str:
@@ -75,21 +47,16 @@ def check_cron_runs(expr: str) -> str:
 
 def parse_schedule(value: Schedule) -> Schedule:
     """A positive timedelta (from a timedelta or a duration string) or a cron string."""
-    if isinstance(value, timedelta):
-        delta = value
-    elif isinstance(value, str) and _DURATION.match(value.strip().lower()):
-        delta = parse_duration(value, "schedule")
-    elif isinstance(value, str) and len(value.split()) >= 2:
+    if isinstance(value, timedelta) or (
+        isinstance(value, str) and DURATION.match(value.strip().lower())
+    ):
+        return parse_positive(value, "schedule")
+    if isinstance(value, str) and len(value.split()) >= 2:
         return check_cron(value)
-    else:
-        raise BadInputError(
-            f"bad schedule {value!r}: use a duration like 10m, 2h or 1d, "
-            "or a 5-field cron string like '*/10 * * * *'"
-        )
-    if delta <= timedelta(0):
-        shown = value if isinstance(value, str) else format_duration(delta)
-        raise BadInputError(f"bad schedule {shown!r}: it must be longer than zero")
-    return delta
+    raise BadInputError(
+        f"bad schedule {value!r}: use a duration like 10m, 2h or 1d, "
+        "or a 5-field cron string like '*/10 * * * *'"
+    )
 
 
 def parse_grace(value: timedelta | str | None) -> timedelta | None:

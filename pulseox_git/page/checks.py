@@ -7,9 +7,10 @@ never reaches a commit; each refusal names the bad value.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from pulseox_git.errors import BadInputError
-from pulseox_git.page.footer import REPORTS, Page
+from pulseox_git.page.footer import REPORTS, Page, RunFields
 
 DEFAULT_MAX_PAGE_BYTES = 1024 * 1024
 # Characters git ignores in a path on HFS+, so ".git\u200c" is ".git" there.
@@ -33,8 +34,30 @@ def _check_text(what: str, value: object) -> str:
 
 def check_report(report: str) -> str:
     if report not in REPORTS:
-        raise BadInputError(f"unknown report {report!r}: use GOOD or BAD")
+        raise BadInputError(
+            f"unknown report {report!r}: use GOOD or BAD (or START as a run begins)"
+        )
     return report
+
+
+def check_run(run: object) -> RunFields | None:
+    """None, or RunFields with an aware start time, a duration of zero or more and a
+    whole exit status."""
+    if run is None:
+        return None
+    if not isinstance(run, RunFields):
+        raise BadInputError(f"run must be RunFields, not {run!r}")
+    if run.started is not None and (
+        not isinstance(run.started, datetime) or run.started.tzinfo is None
+    ):
+        raise BadInputError(f"run start {run.started!r} must be a datetime with a time zone")
+    if run.duration is not None and (
+        not isinstance(run.duration, timedelta) or run.duration < timedelta(0)
+    ):
+        raise BadInputError(f"run duration {run.duration!r} must be a timedelta of zero or more")
+    if run.exit is not None and (isinstance(run.exit, bool) or not isinstance(run.exit, int)):
+        raise BadInputError(f"run exit status {run.exit!r} must be a whole number")
+    return run
 
 
 def check_note(note: str) -> str:
@@ -113,5 +136,5 @@ def check_page(page: Page, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> Page:
     except BadInputError as err:
         raise BadInputError(f"page {path!r}: {err}") from None
     return Page(
-        path=path, content=content, report=check_report(page.report), note=check_note(page.note)
+        path, content, check_report(page.report), check_note(page.note), check_run(page.run)
     )

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from pulseox_git.errors import BadInputError
+from pulseox_git.page.footer import RunFields, format_time
 
 T = TypeVar("T")
 TREE_MODE = "040000"
@@ -67,17 +68,26 @@ class Report:
 
     commit: str
     time: datetime  # the commit time
-    report: str | None  # GOOD, BAD, or None when the page had no readable report
+    report: str | None  # GOOD, BAD, START, or None when the page had no readable report
     note: str = ""
     problem: str | None = None  # why `report` is None ("deleted", "no metadata footer", ...)
+    run: RunFields | None = None  # a wrapped run's start, duration and exit status
 
     def to_json(self) -> dict[str, Any]:
+        run = self.run
         return {
             "time": self.time.isoformat(timespec="seconds"),
             "report": self.report,
             "note": self.note,
             "problem": self.problem,
             "commit": self.commit,
+            "run": None
+            if run is None
+            else {
+                "started": format_time(run.started) if run.started else None,
+                "duration_s": run.duration.total_seconds() if run.duration is not None else None,
+                "exit": run.exit,
+            },
         }
 
 

@@ -141,7 +141,9 @@ class ApiStore:
                 trailers = {page.path: page for page in parse_trailers(commit["message"])}
                 page = trailers.get(path)
                 if page is not None:
-                    history[path].append(Report(item["sha"], when, page.report, page.note))
+                    history[path].append(
+                        Report(item["sha"], when, page.report, page.note, run=page.run)
+                    )
                     continue
                 text = self._content_at(item["sha"], path)
                 if text is None:
@@ -149,7 +151,9 @@ class ApiStore:
                     continue
                 footer = parse(text.decode("utf-8", "replace"))
                 history[path].append(
-                    Report(item["sha"], when, footer.report, footer.note, footer.problem)
+                    Report(
+                        item["sha"], when, footer.report, footer.note, footer.problem, footer.run
+                    )
                 )
         return history
 

@@ -16,17 +16,18 @@ import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pulseox_git.page import RunFields
 from pulseox_git.store.base import History, Report
 from pulseox_git.store.git.command import Git
 from pulseox_git.store.git.log import Commit, by_path, read_commits
 
 log = logging.getLogger("pulseox_git")
 _SHA = re.compile(r"^[0-9a-f]{40,64}$")
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: a report row may end with its run fields
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,7 @@ class HistoryCache:
 
     def _save(self, tip: str, paths: set[str], commits: list[Commit]) -> None:
         """Write the cache atomically (temp file, then rename); a failure only costs speed."""
-        rows = [
-            [c.sha, c.stamp, [[p, r.report, r.note, r.problem] for p, r in c.reports.items()]]
-            for c in commits
-        ]
+        rows = [[c.sha, c.stamp, [_row(p, r) for p, r in c.reports.items()]] for c in commits]
         data = {
             "version": CACHE_VERSION,
             "url": self.git.url,
@@ -133,12 +131,39 @@ class HistoryCache:
             log.debug("could not write the history cache %s: %s", self.file, err)
 
 
+def _row(path: str, report: Report) -> list[Any]:
+    """[path, report, note, problem], plus [started, duration, exit] for a run: the
+    start as a Unix time, the duration in seconds."""
+    row: list[Any] = [path, report.report, report.note, report.problem]
+    run = report.run
+    if run is not None:
+        row.append(
+            [
+                run.started.timestamp() if run.started else None,
+                run.duration.total_seconds() if run.duration is not None else None,
+                run.exit,
+            ]
+        )
+    return row
+
+
+def _decode_run(fields: list[Any]) -> RunFields:
+    started, duration, code = fields
+    return RunFields(
+        datetime.fromtimestamp(started, UTC) if started is not None else None,
+        timedelta(seconds=duration) if duration is not None else None,
+        code,
+    )
+
+
 def _decode(rows: list[Any]) -> list[Commit]:
     commits = []
     for sha, stamp, pages in rows:
         when = datetime.fromtimestamp(stamp, UTC)
-        reports = {
-            path: Report(sha, when, report, note, problem) for path, report, note, problem in pages
-        }
+        reports = {}
+        for path, report, note, problem, *run in pages:
+            reports[path] = Report(
+                sha, when, report, note, problem, _decode_run(run[0]) if run else None
+            )
         commits.append(Commit(sha, stamp, reports))
     return commits

@@ -118,7 +118,7 @@ def read_commits(
             elif page is None:
                 untrailed.append((commit, touch))
             else:
-                commit.reports[touch.path] = Report(sha, when, page.report, page.note)
+                commit.reports[touch.path] = Report(sha, when, page.report, page.note, run=page.run)
         commits.append(commit)
     _fill_from_blobs(git, untrailed, blobless)
     return commits
@@ -143,7 +143,7 @@ def _fill_from_blobs(git: Git, untrailed: list[tuple[Commit, Touch]], blobless: 
         commit.reports[touch.path] = (
             Report(commit.sha, when, None, problem="page content unavailable")
             if footer is None
-            else Report(commit.sha, when, footer.report, footer.note, footer.problem)
+            else Report(commit.sha, when, footer.report, footer.note, footer.problem, footer.run)
         )
 
 
