@@ -8,12 +8,15 @@ content, report, note)`); it keeps one store per repository (see
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO, Any
 
 from pulseox_git.errors import BadInputError
+from pulseox_git.job.monitor import DEFAULT_KILL_AFTER, Job, Monitor, Reporting, RunResult, run_job
 from pulseox_git.page import (
     DEFAULT_MAX_PAGE_BYTES,
     Page,
@@ -167,7 +170,8 @@ class PulseOxClient:
         def make_change(_store: Store, _tip: str | None) -> Change:
             when = self.clock().replace(microsecond=0)
             files = {
-                p.path: render(p.path, p.content, p.report, when, p.note).encode() for p in checked
+                p.path: render(p.path, p.content, p.report, when, p.note, p.run).encode()
+                for p in checked
             }
             return Change(files, text, when)
 
@@ -189,3 +193,60 @@ class PulseOxClient:
         check_path(path)
         store = self.store(owner, repo)
         return store.run(lambda tip: store.history(tip, [path])[path])
+
+    def run(
+        self,
+        owner: str,
+        repo: str,
+        path: str,
+        argv: Sequence[str],
+        *,
+        start: bool = True,
+        timeout: timedelta | str | None = None,
+        kill_after: timedelta | str = DEFAULT_KILL_AFTER,
+        content: str = "",
+        note: str | None = None,
+        redact_env: Sequence[str] = (),
+        tail_lines: int = 20,
+        tail_bytes: int = 4096,
+        message: str | None = None,
+        stdout: IO[Any] | None = None,
+        stderr: IO[Any] | None = None,
+    ) -> RunResult:
+        """Run `argv` as a monitored job: post START, run it (its output passed on
+        to `stdout`/`stderr`, default ours), then post GOOD on exit 0, else BAD,
+        with the run record and the end of its output. A failed post is logged
+        and kept in `result.post_errors`, never raised over the command's result;
+        `result.exit_code` is what `pulseox-git run` would exit with."""
+        job = Job(
+            start,
+            content,
+            note,
+            redact_env,
+            message,
+            argv=argv,
+            timeout=timeout,
+            kill_after=kill_after,
+            tail_lines=tail_lines,
+            tail_bytes=tail_bytes,
+        )
+        return run_job(self, owner, repo, path, job, stdout=stdout, stderr=stderr)
+
+    def monitor(
+        self,
+        owner: str,
+        repo: str,
+        path: str,
+        *,
+        start: bool = True,
+        content: str = "",
+        note: str | None = None,
+        redact_env: Sequence[str] = (),
+        message: str | None = None,
+        strict: bool = False,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> Monitor:
+        """`with client.monitor(owner, repo, path) as run:` posts START, then GOOD,
+        or BAD with the exception's type and message (see `job.monitor.Monitor`)."""
+        reporting = Reporting(start, content, note, redact_env, message)
+        return Monitor(self, owner, repo, path, reporting, strict=strict, timer=timer)

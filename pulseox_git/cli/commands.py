@@ -12,6 +12,7 @@ import typer
 
 from pulseox_git import __version__
 from pulseox_git.cli import dashboard, post, spec
+from pulseox_git.cli import run as wrap
 from pulseox_git.cli.common import Verbose, _state, report_error, setup_logging
 from pulseox_git.errors import ExitCode
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.command()(post.post)
 app.command()(post.batch)
 app.command()(post.history)
+app.command(context_settings=wrap.CONTEXT)(wrap.run)
 app.command()(dashboard.init)
 
 

@@ -35,7 +35,7 @@ DryRun = Annotated[
 ]
 Message = Annotated[str | None, typer.Option("--message", help="Commit subject.")]
 Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show details of failures.")]
-Report = Annotated[str, typer.Option("--report", help="GOOD or BAD.")]
+Report = Annotated[str, typer.Option("--report", help="GOOD or BAD; START marks a run beginning.")]
 Note = Annotated[str, typer.Option("--note", help="One line shown on the dashboard.")]
 MaxBytes = Annotated[int, typer.Option("--max-page-bytes", help="Largest page accepted.")]
 
@@ -205,26 +205,28 @@ def read_stdin(what: str) -> bytes:
     return sys.stdin.buffer.read()
 
 
-def print_dry_run(done: Published | PostResult, url: str) -> None:
+def print_dry_run(done: Published | PostResult, url: str, err: bool = False) -> None:
     """The commit a dry run would have pushed: subject, then each file added or changed."""
-    typer.echo(f"dry run: would push {(done.sha or '')[:12]} to {url}")
-    typer.echo(f"  {done.message.splitlines()[0]}")
+    typer.echo(f"dry run: would push {(done.sha or '')[:12]} to {url}", err=err)
+    typer.echo(f"  {done.message.splitlines()[0]}", err=err)
     for path in done.created:
-        typer.echo(f"  A {path}")
+        typer.echo(f"  A {path}", err=err)
     for path in done.changed:
-        typer.echo(f"  M {path}")
+        typer.echo(f"  M {path}", err=err)
 
 
-def print_result(result: PostResult) -> None:
-    """One line per post; a dry run shows the commit it would have pushed."""
+def print_result(result: PostResult, err: bool = False) -> None:
+    """One line per post; a dry run shows the commit it would have pushed. `err`:
+    on stderr (`run`, whose stdout is the command's)."""
     if result.dry_run:
-        print_dry_run(result, result.url)
+        print_dry_run(result, result.url, err)
         return
     pages = len(result.created) + len(result.changed)
     what = "page" if pages == 1 else "pages"
     typer.echo(
         f"posted {pages} {what} as {(result.sha or '')[:12]} to {result.url} "
-        f"({len(result.created)} created, {len(result.changed)} updated)"
+        f"({len(result.created)} created, {len(result.changed)} updated)",
+        err=err,
     )
 
 

@@ -102,7 +102,7 @@ def history(
         return
     for r in reports:
         what = r.report or f"NONE ({r.problem})"
-        line = f"{r.time:%Y-%m-%d %H:%M:%S} UTC  {what:<4}  {r.commit[:12]}"
+        line = f"{r.time:%Y-%m-%d %H:%M:%S} UTC  {what:<5}  {r.commit[:12]}"
         typer.echo(f"{line}  {r.note}" if r.note else line)
 
 

@@ -19,6 +19,7 @@ from pulseox_git.dashboard import PulseOxDashboard
 from pulseox_git.dashboard.edit import add_spec, remove_spec
 from pulseox_git.dashboard.schedule import parse_grace
 from pulseox_git.dashboard.specs import PulseOxSpec
+from pulseox_git.durations import parse_limit
 
 PageOwner = Annotated[
     str | None,
@@ -42,6 +43,17 @@ def add(
         str | None,
         typer.Option("--grace", help="Extra time before a late page is MISSING, e.g. 10m."),
     ] = None,
+    max_duration: Annotated[
+        str | None,
+        typer.Option(
+            "--max-duration",
+            help="A run (pulseox-git run) longer than this, finished or not, is ERROR.",
+        ),
+    ] = None,
+    min_duration: Annotated[
+        str | None,
+        typer.Option("--min-duration", help="A finished run shorter than this is ERROR."),
+    ] = None,
     page_owner: PageOwner = None,
     page_repo: PageRepo = None,
     dry_run: DryRun = False,
@@ -49,7 +61,15 @@ def add(
     where: Where,
 ) -> None:
     """Watch a page (or change how it is watched), as one commit."""
-    spec = PulseOxSpec(page_owner or owner, page_repo or repo, path, schedule, parse_grace(grace))
+    spec = PulseOxSpec(
+        page_owner or owner,
+        page_repo or repo,
+        path,
+        schedule,
+        parse_grace(grace),
+        max_duration=parse_limit(max_duration, "max_duration"),
+        min_duration=parse_limit(min_duration, "min_duration"),
+    )
     client = where.client(dry_run)
     print_published(add_spec(client, owner, repo, spec, dry_run), client.store(owner, repo).url)
 
