@@ -34,6 +34,17 @@ SPEC_ADD = [
     "1h",
 ]
 REFRESH = ["dashboard", "refresh", "--owner", "owner", "--repo", "repo"]
+RUN = ["run", "--owner", "owner", "--repo", "repo", "--path", "jobs/r.md"]
+
+
+def run_rows(option: str, values: list, named: str | None = None) -> list:
+    """Rows for `run`: the bad option among run's own, then the command after `--`."""
+    return [
+        pytest.param([*swap(RUN, option, v), "--", "true"], named or v, id=f"run {option}={v!r}")
+        for v in values
+    ]
+
+
 CHECK = [
     "check",
     "exists",
@@ -175,6 +186,10 @@ CLI_CASES = [
     *rows("history", HISTORY, "--owner", ["a b"]),
     *rows("spec add", SPEC_ADD, "--schedule", BAD_SCHEDULES),
     *rows("spec add", SPEC_ADD, "--grace", BAD_DURATIONS),
+    *rows("spec add", SPEC_ADD, "--max-duration", ["0", "0s", "-5m", "soon"]),
+    *rows("spec add", SPEC_ADD, "--min-duration", ["0", "-1m", "1.5h"]),
+    # a minimum at or over the maximum can never be met
+    *rows("spec add", [*SPEC_ADD, "--max-duration", "1h"], "--min-duration", ["1h", "2h"]),
     *rows("spec add", SPEC_ADD, "--path", ["../x.md", ".git/config", ""]),
     *rows("spec add", SPEC_ADD, "--page-owner", ["a b", "-x"]),
     *rows("spec add", SPEC_ADD, "--page-repo", ["../x"]),
@@ -244,6 +259,22 @@ CLI_CASES = [
         "--dpath",
         ["index.html", "notes.txt", "/abs.md"],
     ),
+    pytest.param(RUN, "COMMAND", id="run with no command"),
+    pytest.param([*RUN, "--"], "COMMAND", id="run with nothing after --"),
+    *run_rows("--timeout", ["0", "0s", "-5m", "soon"]),
+    *run_rows("--kill-after", ["0", "x"]),
+    *run_rows("--redact-env", ["A B", "1X", "X-Y"]),
+    *run_rows("--tail-lines", ["-1"]),
+    *run_rows("--tail-lines", ["many"], named="--tail-lines"),
+    *run_rows("--tail-bytes", ["0"]),
+    *run_rows("--note", ["a\nb"]),
+    *run_rows("--path", ["../x.md", ".git/x", "pulseox.toml"]),
+    *run_rows("--owner", ["a b"]),
+    *run_rows("--remote", ["ext::sh -c x"]),
+    *run_rows("--message", ["two\nlines"]),
+    *run_rows("--content", ["-"], named="--content -"),
+    *run_rows("--content", ["x\x00y"], named="NUL"),
+    *run_rows("--max-page-bytes", ["100"], named="no room for the run record"),
 ]
 
 
@@ -478,6 +509,12 @@ SPEC_FILES = {
         "webhook_url",
     ),
     "same spec twice": (GOOD_SPECS * 2, "appears twice"),
+    "zero max_duration": (GOOD_SPECS + 'max_duration = "0s"\n', "'0s'"),
+    "bad min_duration": (GOOD_SPECS + 'min_duration = "soon"\n', "'soon'"),
+    "min_duration over max_duration": (
+        GOOD_SPECS + 'max_duration = "1h"\nmin_duration = "2h"\n',
+        "must be shorter than max_duration",
+    ),
 }
 
 
@@ -512,10 +549,18 @@ def _many(pages):
     return lambda: _client().post_many("owner", "repo", pages)
 
 
-def _spec(schedule="1h", grace=None, path="a.md", owner="owner"):
+def _spec(schedule="1h", grace=None, path="a.md", owner="owner", **limits):
     from pulseox_git.specs import PulseOxSpec
 
-    return lambda: PulseOxSpec(owner, "repo", path, schedule, grace)
+    return lambda: PulseOxSpec(owner, "repo", path, schedule, grace, **limits)
+
+
+def _run(argv=("true",), **options):
+    return lambda: _client().run("owner", "repo", "jobs/r.md", argv, **options)
+
+
+def _monitor(**options):
+    return lambda: _client().monitor("owner", "repo", "jobs/m.md", **options)
 
 
 def _dashboard(**kwargs):
@@ -575,6 +620,32 @@ API_CASES = {
     "spec grace 'soon'": (_spec(grace="soon"), "'soon'"),
     "spec path '.git/x'": (_spec(path=".git/x"), "'.git/x'"),
     "spec owner ''": (_spec(owner=""), "''"),
+    "spec max_duration '0s'": (_spec(max_duration="0s"), "'0s'"),
+    "spec max_duration -1s": (_spec(max_duration=timedelta(seconds=-1)), "'-1s'"),
+    "spec min_duration 'soon'": (_spec(min_duration="soon"), "'soon'"),
+    "spec min_duration == max_duration": (
+        _spec(max_duration="1h", min_duration=timedelta(hours=1)),
+        "'1h'",
+    ),
+    "run argv []": (_run([]), "[]"),
+    "run argv a string": (_run("ls -l"), "'ls -l'"),
+    "run argv with NUL": (_run(["echo", "a\0b"]), "NUL"),
+    "run argv [5]": (_run([5]), "[5]"),
+    "run timeout '0'": (_run(timeout="0"), "'0'"),
+    "run timeout timedelta(0)": (_run(timeout=timedelta(0)), "'0s'"),
+    "run kill_after '-1m'": (_run(kill_after="-1m"), "'-1m'"),
+    "run tail_lines -1": (_run(tail_lines=-1), "-1"),
+    "run tail_bytes 0": (_run(tail_bytes=0), "0"),
+    "run tail_lines True": (_run(tail_lines=True), "True"),
+    "run redact_env a string": (_run(redact_env="API_KEY"), "'API_KEY'"),
+    "run note with a break": (_run(note="a\nb"), "'a\\nb'"),
+    "run path '../x'": (lambda: _client().run("owner", "repo", "../x", ["true"]), "'../x'"),
+    "monitor note with a break": (_monitor(note="a\nb"), "'a\\nb'"),
+    "monitor redact_env ['a b']": (_monitor(redact_env=["a b"]), "'a b'"),
+    "monitor path 'index.html'": (
+        lambda: _client().monitor("owner", "repo", "index.html"),
+        "'index.html'",
+    ),
     "dashboard tz 'Nowhere/City'": (_dashboard(tz="Nowhere/City"), "'Nowhere/City'"),
     "dashboard mode 'pdf'": (_dashboard(mode="pdf"), "'pdf'"),
     "dashboard tolerance '-5m'": (_dashboard(tolerance="-5m"), "-5m"),

@@ -289,6 +289,10 @@ def test_refresh_commits_page_badges_and_trend_notes_with_the_summary(remote: Pa
         "late_posts": 0,
         "changes": 2,
         "flapping": False,
+        "median_duration_s": None,  # plain posts: no runs, no durations
+        "p90_duration_s": None,
+        "last_duration_s": None,
+        "unfinished_runs": 0,
     }
     assert specs_json["c.md"]["trend"]["reports"] == 0
 

@@ -48,6 +48,10 @@ def test_the_note_reads_like_the_example():
         "late_posts": 1,
         "changes": 2,
         "flapping": False,
+        "median_duration_s": None,
+        "p90_duration_s": None,
+        "last_duration_s": None,
+        "unfinished_runs": 0,
     }
     berlin = note(figures, ZoneInfo("Europe/Berlin"))
     assert berlin.endswith("last BAD 2026-05-01 12:00 CEST")

@@ -56,7 +56,8 @@ def add_spec(
         verb = "change" if any(s.key == spec.key for s in specs) else "watch"
         specs[:] = [s for s in specs if s.key != spec.key] + [spec]
         grace = f" + {describe(spec.grace_period)}" if spec.grace_period else ""
-        return f"pulseox: {verb} {spec.key} every {describe(spec.schedule)}{grace}"
+        every = f"every {describe(spec.schedule)}{grace}{spec.describe_limits()}"
+        return f"pulseox: {verb} {spec.key} {every}"
 
     return edit_specs(client, owner, repo, add, dry_run)
 

@@ -3,21 +3,28 @@
 Pure: the page's text, its history and `now` come in, an `Entry` goes out.
 `Summary` is the entries of one refresh with the text rendered from them.
 The rules are the same on any clone: anyone can recompute a verdict.
+
+A start marker (START) never stands for how the job went: while one is at
+the tip, the verdict is the last finished report's (from the history), with
+`running since ...` in its note, until the run has gone on too long (its
+`max_duration`, else the spec's grace, else until the next run is due).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pulseox_git.dashboard import runs
 from pulseox_git.dashboard.schedule import deadline, describe
 from pulseox_git.dashboard.specs import PulseOxSpec, Settings
 from pulseox_git.dashboard.trends import Trend
+from pulseox_git.durations import brief
 from pulseox_git.errors import BadInputError
-from pulseox_git.page import age_problem, format_time, parse
+from pulseox_git.page import START, Footer, RunFields, age_problem, format_time, parse
 from pulseox_git.store.base import Report
 
 STATUSES = ("ERROR", "MISSING", "OK")
@@ -37,6 +44,7 @@ class Entry:
     previous: str | None = None
     history: list[Report] = field(default_factory=list)
     trend: Trend | None = None  # figures from `history`, for the trend note
+    running_since: datetime | None = None  # a run that started and has not finished
 
     @property
     def changed(self) -> bool:
@@ -55,6 +63,7 @@ class Entry:
             "note": self.note,
             "updated": format_time(self.updated) if self.updated else None,
             "problem": self.problem,
+            "running_since": format_time(self.running_since) if self.running_since else None,
             "trend": self.trend.to_json() if self.trend else None,
         }
 
@@ -73,21 +82,116 @@ def classify(
         note = "deleted from the repository" if gone else "not in the repository"
         return Entry(spec, "MISSING", note, problem=note, history=history)
     footer = parse(text.decode("utf-8", "replace"))
-    updated = history[0].time if history else footer.updated
+    tip_time = history[0].time if history else footer.updated
     problem = footer.problem
-    if problem is None and footer.updated is not None:
-        problem = age_problem(footer.updated, updated or footer.updated, now, settings.tolerance)
+    if problem is None and footer.updated is not None:  # the tip's footer, against its commit
+        problem = age_problem(footer.updated, tip_time or footer.updated, now, settings.tolerance)
     if problem:
-        return Entry(spec, "ERROR", problem, updated, footer.report, problem, history=history)
-    if footer.report == "BAD":
-        return Entry(spec, "ERROR", footer.note or "reported BAD", updated, "BAD", history=history)
-    assert updated is not None  # a footer without a time is a problem, above
-    due = deadline(spec.schedule, updated, spec.grace_period, settings.zone)
+        return Entry(spec, "ERROR", problem, tip_time, footer.report, problem, history=history)
+    last = last_outcome(footer, tip_time, history)
+    start = runs.open_start(history)
+    since = start.time if start else tip_time if footer.report == START and not history else None
+    if since is not None:
+        limit = run_limit(spec, since, settings)
+        if now - since > limit:
+            note = f"running for {brief(now - since)}, no finish (limit {brief(limit)})"
+            return Entry(
+                spec,
+                "ERROR",
+                note,
+                last.time if last else since,
+                last.report if last else START,
+                "no finish",
+                history=history,
+                running_since=since,
+            )
+    entry = judge_outcome(spec, last, since, now, settings)
+    entry.history, entry.running_since = history, since
+    if since is not None:
+        running = f"running since {format_when(since, settings.tz)}"
+        entry.note = f"{entry.note}; {running}" if entry.note else running
+    return entry
+
+
+def last_outcome(footer: Footer, tip_time: datetime | None, history: list[Report]) -> Report | None:
+    """The newest report that says how the job went: the tip's footer (with its
+    run's duration), or under a START at the tip the newest other report of the
+    history. None when no run has finished (since the page was last deleted)."""
+    lengths = runs.durations(history)
+    if footer.report != START:
+        assert tip_time is not None  # a footer without a time is a problem, before
+        took = lengths[0] if history else footer.run.duration if footer.run else None
+        commit = history[0].commit if history else ""
+        return Report(commit, tip_time, footer.report, footer.note, run=_timed(footer.run, took))
+    for report, took in zip(history, lengths, strict=True):
+        if report.report != START:
+            if report.problem == "deleted":
+                return None
+            run = _timed(report.run, took)
+            return Report(
+                report.commit, report.time, report.report, report.note, report.problem, run
+            )
+    return None
+
+
+def _timed(run: RunFields | None, took: timedelta | None) -> RunFields | None:
+    """`run` with its duration as the history tells it (its own, or since its START)."""
+    if took is None:
+        return run
+    return RunFields(run.started if run else None, took, run.exit if run else None)
+
+
+def run_limit(spec: PulseOxSpec, since: datetime, settings: Settings) -> timedelta:
+    """How long a run may go on without a finish: `max_duration`, else the spec's
+    grace, else until the next run is due."""
+    if spec.max_duration is not None:
+        return spec.max_duration
+    if spec.grace_period:
+        return spec.grace_period
+    return deadline(spec.schedule, since, None, settings.zone) - since
+
+
+def duration_problem(spec: PulseOxSpec, took: timedelta | None) -> tuple[str, str] | None:
+    """(problem, note) when a finished run was longer than `max_duration` or shorter
+    than `min_duration`."""
+    if took is None:
+        return None
+    if spec.max_duration is not None and took > spec.max_duration:
+        return "too long", f"ran {brief(took)}, limit {brief(spec.max_duration)}"
+    if spec.min_duration is not None and took < spec.min_duration:
+        return "too short", f"ran {brief(took)}, minimum {brief(spec.min_duration)}"
+    return None
+
+
+def judge_outcome(
+    spec: PulseOxSpec,
+    last: Report | None,
+    since: datetime | None,
+    now: datetime,
+    settings: Settings,
+) -> Entry:
+    """The verdict of the last finished report (a run in progress within its limits
+    keeps it; it also counts as a sign of life for lateness)."""
+    if last is None:  # the first run is still going, within its limits
+        return Entry(spec, "OK", "no finished run yet", since, START)
+    if last.report is None:
+        problem = last.problem or "no readable report"
+        return Entry(spec, "ERROR", problem, last.time, None, problem)
+    if last.report == "BAD":
+        return Entry(spec, "ERROR", last.note or "reported BAD", last.time, "BAD")
+    took = last.run.duration if last.run else None
+    found = duration_problem(spec, took)
+    if found is not None:
+        problem, note = found
+        note += f"; {last.note}" if last.note else ""
+        return Entry(spec, "ERROR", note, last.time, last.report, problem)
+    alive = max(last.time, since) if since is not None else last.time
+    due = deadline(spec.schedule, alive, spec.grace_period, settings.zone)
     if now > due:
         note = f"late: due by {format_when(due, settings.tz)}"
-        note += f"; {footer.note}" if footer.note else ""
-        return Entry(spec, "MISSING", note, updated, footer.report, "late", history=history)
-    return Entry(spec, "OK", footer.note, updated, footer.report, history=history)
+        note += f"; {last.note}" if last.note else ""
+        return Entry(spec, "MISSING", note, last.time, last.report, "late")
+    return Entry(spec, "OK", last.note, last.time, last.report)
 
 
 def format_when(moment: datetime | None, tz: str) -> str:

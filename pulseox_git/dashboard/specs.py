@@ -22,11 +22,11 @@ from pulseox_git.dashboard.schedule import (
     Schedule,
     check_cron_runs,
     describe,
-    parse_duration,
     parse_grace,
     parse_schedule,
 )
 from pulseox_git.dashboard.trends import TrendSettings
+from pulseox_git.durations import parse_duration, parse_limit
 from pulseox_git.errors import BadInputError
 from pulseox_git.page import check_path
 from pulseox_git.store.names import check_name
@@ -47,7 +47,7 @@ _SECRET_HINTS = (
     "sid",
     "credential",
 )
-_SPEC_KEYS = {"owner", "repo", "path", "schedule", "grace"}
+_SPEC_KEYS = {"owner", "repo", "path", "schedule", "grace", "max_duration", "min_duration"}
 _DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary")  # the [dashboard] table
 
 
@@ -60,6 +60,9 @@ class PulseOxSpec:
     before a late page counts as MISSING. A cron string that never comes round
     is refused when a spec is made; one already in a spec file (`strict=False`)
     is loaded, and the refresh puts that spec in ERROR instead of failing.
+    `max_duration` and `min_duration` (keyword only) bound how long a wrapped
+    run may take: a finished run outside them, or a run still going past
+    `max_duration`, is ERROR.
     """
 
     owner: str
@@ -68,6 +71,8 @@ class PulseOxSpec:
     schedule: Schedule
     grace_period: timedelta | None = None
     strict: InitVar[bool] = True
+    max_duration: timedelta | None = field(default=None, kw_only=True)
+    min_duration: timedelta | None = field(default=None, kw_only=True)
 
     def __post_init__(self, strict: bool) -> None:
         check_name("owner", self.owner)
@@ -77,6 +82,14 @@ class PulseOxSpec:
         if strict and isinstance(self.schedule, str):
             check_cron_runs(self.schedule)
         object.__setattr__(self, "grace_period", parse_grace(self.grace_period))
+        for name in ("max_duration", "min_duration"):
+            object.__setattr__(self, name, parse_limit(getattr(self, name), name))
+        low, high = self.min_duration, self.max_duration
+        if low is not None and high is not None and low >= high:
+            raise BadInputError(
+                f"bad min_duration {describe(low)!r}: it must be shorter than "
+                f"max_duration {describe(high)!r}"
+            )
 
     @property
     def key(self) -> str:
@@ -86,7 +99,15 @@ class PulseOxSpec:
     def describe(self) -> str:
         """One line, as `spec list` prints it: `o/r:jobs/a.md every 1d grace 1h`."""
         grace = f" grace {describe(self.grace_period)}" if self.grace_period else ""
-        return f"{self.key} every {describe(self.schedule)}{grace}"
+        return f"{self.key} every {describe(self.schedule)}{grace}{self.describe_limits()}"
+
+    def describe_limits(self) -> str:
+        """` max-duration 2h min-duration 5m`, as the CLI options spell them; or ''."""
+        return "".join(
+            f" {name}-duration {describe(value)}"
+            for name, value in (("max", self.max_duration), ("min", self.min_duration))
+            if value is not None
+        )
 
     def to_table(self) -> dict[str, str]:
         table = {
@@ -97,6 +118,10 @@ class PulseOxSpec:
         }
         if self.grace_period is not None:
             table["grace"] = describe(self.grace_period)
+        if self.max_duration is not None:
+            table["max_duration"] = describe(self.max_duration)
+        if self.min_duration is not None:
+            table["min_duration"] = describe(self.min_duration)
         return table
 
     @classmethod
@@ -120,6 +145,8 @@ class PulseOxSpec:
                 table["schedule"],
                 table.get("grace"),
                 strict=False,
+                max_duration=table.get("max_duration"),
+                min_duration=table.get("min_duration"),
             )
         except BadInputError as err:
             raise BadInputError(f"{where}: {err}") from None

@@ -4,19 +4,24 @@ One self-contained HTML file: inline CSS and SVG, no JavaScript, no external
 assets, so it works from disk, from GitHub Pages and on a phone. Every status
 is shown by a word and a symbol as well as a colour, for colour-blind readers;
 in the report strips a GOOD is a tall bar, a BAD a short bar with a cross, and
-a post without a readable report a hollow box.
+a post without a readable report a hollow box. Under it, for pages posted by
+wrapped runs, a second strip shows each run's duration as a bar's height
+(dashed lines at the spec's limits, a cross on a run outside them, a hollow
+dashed bar for a run still going).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
 
 from pulseox_git.dashboard.rules import STATUSES, Entry
+from pulseox_git.dashboard.runs import Outcomes
 from pulseox_git.dashboard.summary import Links
 from pulseox_git.dashboard.trends import Trend, note, short_time
+from pulseox_git.durations import brief
 from pulseox_git.store.base import Report
 
 SYMBOL = {"OK": "✔", "ERROR": "✖", "MISSING": "?"}
@@ -33,8 +38,11 @@ class Row:
     note: str = ""
     updated: datetime | None = None
     trend: Trend | None = None
-    reports: Sequence[Report] = ()  # newest first
+    reports: Sequence[Report] = ()  # newest first, start markers left out
     badge: str = ""  # its badge's path (`badge_path`); default: the name, as a page here
+    durations: Sequence[timedelta | None] = ()  # each report's run duration, if known
+    limits: tuple[timedelta | None, timedelta | None] = (None, None)  # min, max duration
+    running_since: datetime | None = None
 
 
 def counts(rows: Sequence[Row]) -> dict[str, int]:
@@ -81,6 +89,56 @@ def strip_svg(reports: Sequence[Report], zone: tzinfo = UTC, size: int = STRIP) 
     )
 
 
+def durations_svg(row: Row, zone: tzinfo = UTC, size: int = STRIP) -> str:
+    """The run durations of the newest `size` reports (aligned with `strip_svg`) as
+    bar heights, with the spec's limits as dashed lines; "" when none is known."""
+    lengths = list(row.durations[:size])
+    known = [d.total_seconds() for d in lengths if d is not None]
+    if not known and row.running_since is None:
+        return ""
+    low, high = row.limits
+    top = max([*known, high.total_seconds() if high else 0.0]) or 1.0
+    count = len(lengths) + (row.running_since is not None)
+    width = max(count, 1) * 6
+    bars = []
+    pairs = list(zip(row.reports[: len(lengths)], lengths, strict=True))
+    for i, (report, took) in enumerate(reversed(pairs)):
+        if took is None:
+            continue
+        x = i * 6
+        height = max(1.0, round(16 * took.total_seconds() / top, 1))
+        outside = ""
+        if high is not None and took > high:
+            outside = f", over the limit of {brief(high)}"
+        elif low is not None and took < low:
+            outside = f", under the minimum of {brief(low)}"
+        tip = escape(f"{short_time(report.time, zone)} ran {brief(took)}{outside}")
+        shape = (
+            f'<rect class="{"o" if outside else "d"}" x="{x}" y="{18 - height}" width="4" '
+            f'height="{height}"/>'
+        )
+        if outside:
+            shape += f'<path class="o" d="M{x} 1l4 4M{x + 4} 1l-4 4"/>'
+        bars.append(f"<g><title>{tip}</title>{shape}</g>")
+    if row.running_since is not None:
+        x = (count - 1) * 6
+        tip = escape(f"running since {short_time(row.running_since, zone)}")
+        shape = f'<rect class="r" x="{x + 0.5}" y="2.5" width="3" height="15"/>'
+        bars.append(f"<g><title>{tip}</title>{shape}</g>")
+    for limit in (low, high):
+        if limit is not None:
+            y = round(18 - 16 * limit.total_seconds() / top, 1)
+            bars.append(f'<line class="lim" x1="0" x2="{width}" y1="{y}" y2="{y}"/>')
+    label = f"run durations of the last {len(lengths)} reports"
+    if known:
+        label += f": longest {brief(timedelta(seconds=max(known)))}"
+    return (
+        f'<svg class="strip" role="img" aria-label="{label}" width="{width}" height="20" '
+        f'viewBox="0 0 {width} 20" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{label}</title>{''.join(bars)}</svg>"
+    )
+
+
 CSS = """
 :root{color-scheme:light dark;--fg:#1b1b1b;--bg:#fff;--mute:#5f5f5f;--line:#ddd}
 @media (prefers-color-scheme:dark){:root{--fg:#eee;--bg:#161616;--mute:#aaa;--line:#333}}
@@ -94,7 +152,9 @@ th,td{padding:.45rem .5rem;border-bottom:1px solid var(--line);vertical-align:to
 .ERROR{color:#ef9a9a}.MISSING{color:#ffd54f}}
 .trend{color:var(--mute);font-size:.9em}.strip{display:block;margin-top:.3rem}
 .g{fill:#2e7d32}.b{fill:#c62828;stroke:#c62828;stroke-width:1.2}
-.n{fill:none;stroke:#888;stroke-width:1}a{color:inherit}
+.n{fill:none;stroke:#888;stroke-width:1}a{color:inherit}.d{fill:#3f51b5}
+.o{fill:#c62828;stroke:#c62828;stroke-width:1.2}.r{fill:none;stroke:#888;stroke-dasharray:2 1}
+.lim{stroke:#888;stroke-width:.8;stroke-dasharray:2 2}
 @media (max-width:40rem){thead{display:none}tr{display:block;padding:.5rem 0;
 border-bottom:1px solid var(--line)}td{display:block;border:0;padding:.15rem 0}}
 """.strip()
@@ -118,7 +178,8 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime, zone: tzi
             f'<td class="st {row.status}">{SYMBOL[row.status]} {row.status}</td>'
             f'<td><a href="{escape(row.link)}">{escape(row.name)}</a></td>'
             f'<td>{escape(row.note)}</td><td class="when">{updated}</td>'
-            f'<td class="trend">{trend}{strip_svg(row.reports, zone)}</td></tr>'
+            f'<td class="trend">{trend}{strip_svg(row.reports, zone)}'
+            f"{durations_svg(row, zone)}</td></tr>"
         )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -158,6 +219,7 @@ def rows_for(entries: Sequence[Entry], links: Links) -> list[Row]:
     for entry in sorted(entries, key=lambda e: STATUSES.index(e.status)):
         name, link = links.target(entry.spec)
         spec = entry.spec
+        outcomes = Outcomes.of(entry.history)
         rows.append(
             Row(
                 name,
@@ -166,8 +228,11 @@ def rows_for(entries: Sequence[Entry], links: Links) -> list[Row]:
                 entry.note,
                 entry.updated,
                 entry.trend,
-                entry.history,
+                outcomes.reports,
                 badge_path(spec.owner, spec.repo, spec.path, links.own),
+                outcomes.durations,
+                (spec.min_duration, spec.max_duration),
+                entry.running_since,
             )
         )
     return rows

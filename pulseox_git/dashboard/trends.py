@@ -5,6 +5,8 @@ page's schedule and `now` go in, numbers come out. A window covers the last
 `days` days, or the last `reports` reports when those reach further back, so a
 job that posts every minute is judged on its week and a daily job on its last
 50 runs. Streaks, the last change and the last BAD look at the whole history.
+Start markers (START) are not outcomes: they count only for run durations
+(a finish without its own duration ran since its START) and unfinished runs.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from itertools import pairwise
 from statistics import median
 from typing import Any
 
-from pulseox_git.dashboard.schedule import deadline, format_duration
+from pulseox_git.dashboard import runs
+from pulseox_git.dashboard.schedule import deadline
+from pulseox_git.durations import brief, format_duration
 from pulseox_git.errors import BadInputError
 from pulseox_git.store.base import Report
 
@@ -76,6 +80,10 @@ class Trend:
     changes: int  # report changes in the window
     flapping: bool
     schedule: str | None  # how the schedule reads, for the note
+    median_duration_s: float | None = None  # of the finished runs in the window
+    p90_duration_s: float | None = None
+    last_duration_s: float | None = None  # the newest outcome's
+    unfinished_runs: int = 0  # runs in the window that started and never finished
 
     def to_json(self) -> dict[str, Any]:
         def stamp(moment: datetime | None) -> str | None:
@@ -93,6 +101,10 @@ class Trend:
             "late_posts": self.late_posts,
             "changes": self.changes,
             "flapping": self.flapping,
+            "median_duration_s": self.median_duration_s,
+            "p90_duration_s": self.p90_duration_s,
+            "last_duration_s": self.last_duration_s,
+            "unfinished_runs": self.unfinished_runs,
         }
 
 
@@ -113,7 +125,7 @@ def window(
 
 
 def trend(
-    reports: Sequence[Report],
+    all_reports: Sequence[Report],
     schedule: timedelta | str | None,
     now: datetime,
     settings: TrendSettings | None = None,
@@ -122,6 +134,8 @@ def trend(
 ) -> Trend:
     """Trend figures of one page; `reports` newest first."""
     settings = settings or TrendSettings()
+    outcomes = runs.Outcomes.of(all_reports)
+    reports = outcomes.reports
     recent, label = window(reports, now, settings)
     good = sum(r.report == "GOOD" for r in recent)
     streak = 0
@@ -134,6 +148,9 @@ def trend(
     last_bad = next((r.time for r in reports if r.report == "BAD"), None)
     gaps = [(a.time - b.time).total_seconds() for a, b in pairwise(recent)]
     changes = sum(a.report != b.report for a, b in pairwise(recent))
+    lengths = [d.total_seconds() for d in outcomes.durations[: len(recent)] if d is not None]
+    last = outcomes.durations[0] if outcomes.durations else None
+    since = recent[-1].time if recent else now
     return Trend(
         window=label,
         reports=len(recent),
@@ -147,6 +164,10 @@ def trend(
         changes=changes,
         flapping=changes > settings.flapping,
         schedule=_describe(schedule),
+        median_duration_s=median(lengths) if lengths else None,
+        p90_duration_s=runs.percentile(lengths, 0.9),
+        last_duration_s=last.total_seconds() if last is not None else None,
+        unfinished_runs=runs.unfinished([r for r in all_reports if r.time >= since]),
     )
 
 
@@ -208,7 +229,23 @@ def note(figures: Trend, zone: tzinfo = UTC) -> str:
         parts.append(f"flapping ({figures.changes} changes)")
     if figures.last_bad and figures.streak_report != "BAD":  # else it is the entry's time
         parts.append(f"last BAD {short_time(figures.last_bad, zone)}")
+    if figures.median_duration_s is not None or figures.last_duration_s is not None:
+        parts.append(durations_note(figures))
+    if figures.unfinished_runs:
+        parts.append(f"{figures.unfinished_runs} unfinished")
     return " · ".join(parts)
+
+
+def durations_note(figures: Trend) -> str:
+    """`ran 4m12s; median 4m, p90 5m`: the last run, then the window's."""
+
+    def shown(value: float | None) -> str:
+        return brief(timedelta(seconds=round(value))) if value is not None else "?"
+
+    text = f"ran {shown(figures.last_duration_s)}"
+    if figures.median_duration_s is not None:
+        text += f"; median {shown(figures.median_duration_s)}, p90 {shown(figures.p90_duration_s)}"
+    return text
 
 
 def trend_note(figures: Trend | None, zone: tzinfo = UTC) -> str:
