@@ -74,6 +74,8 @@ def commands(owner: str, work: Path) -> dict[str, list[str]]:
             "check.md",
         ],
         "check rdashboard": ["check", "rdashboard", *o],
+        # --strict: a post that fails exits 1, like the other commands
+        "run": ["run", *o, "--path", "jobs/r.md", "--strict", "--", "sh", "-c", "echo ran"],
     }
 
 

@@ -27,7 +27,7 @@ from pulseox_git.cli.common import (
     read_content,
     repository_command,
 )
-from pulseox_git.errors import BadInputError, ExitCode
+from pulseox_git.errors import BadInputError, RemoteError
 from pulseox_git.page import DEFAULT_MAX_PAGE_BYTES, check_content
 
 # options end where the command begins: `run --path p sh -c 'exit 3'` works without `--`
@@ -126,8 +126,7 @@ def run(
         for done in (result.start, result.finish):
             if done is not None:
                 print_result(done, err=True)
-    code = result.exit_code
-    if strict and result.post_errors and code == 0:
-        code = ExitCode.FAILURE
-    if code:
-        raise typer.Exit(code)
+    if strict and result.post_errors and result.exit_code == 0:
+        raise RemoteError(f"--strict: {result.post_errors[-1]}")  # exit 1
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
