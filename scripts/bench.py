@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pulseox_git.client import PulseOxClient  # noqa: E402
+from pulseox_git.job.run import RunOptions, execute  # noqa: E402
 from pulseox_git.page import Page, commit_message, render  # noqa: E402
 
 ORIGINAL = "pulseox==0.1.5"
@@ -63,13 +64,15 @@ class Sizes:
     dash_reps: int
     startup_reps: int
     original_reps: int
+    passthrough_mb: int = 200  # (f) output a wrapped command writes
+    passthrough_reps: int = 5
 
 
 FULL = Sizes(
     (10, 100, 1000), 7, 50, ((100, 1000), (100, 10000), (1000, 1000), (1000, 10000)), 5, 15, 3
 )
-QUICK = Sizes((10, 100, 1000), 3, 20, ((100, 1000), (100, 4000)), 3, 7, 1)
-TINY = Sizes((3, 10), 1, 3, ((5, 20), (5, 40)), 1, 1, 1)
+QUICK = Sizes((10, 100, 1000), 3, 20, ((100, 1000), (100, 4000)), 3, 7, 1, 200, 3)
+TINY = Sizes((3, 10), 1, 3, ((5, 20), (5, 40)), 1, 1, 1, 2, 1)
 
 
 # -- small helpers -------------------------------------------------------------
@@ -313,6 +316,33 @@ class Bench:
             + ", ".join(
                 f"{k}: {statistics.median(v[1:]) * 1000:.0f} ms" for k, v in samples.items()
             )
+        )
+
+    def passthrough(self) -> None:
+        """(f) `pulseox-git run` passing a command's output on (and keeping its tail),
+        against the same bytes through a `| cat` pipe, both to /dev/null."""
+        size = self.sizes.passthrough_mb * 1_000_000
+        make = ["sh", "-c", f"head -c {size} /dev/zero"]
+        piped = ["sh", "-c", f"head -c {size} /dev/zero | cat"]
+        ours: list[float] = []
+        cat: list[float] = []
+        with open(os.devnull, "wb") as null:
+
+            def wrapped() -> None:
+                execute(make, RunOptions(), datetime.now(UTC), stdout=null, stderr=null)
+
+            for _ in range(self.sizes.passthrough_reps):
+                ours.append(timed(wrapped))
+                cat.append(timed(lambda: subprocess.run(piped, stdout=null, check=True)))
+        self.results["passthrough"] = {
+            "mb": self.sizes.passthrough_mb,
+            "pulseox_git": stats(ours),
+            "cat_pipe": stats(cat),
+        }
+        self.log(
+            f"  (f) {self.sizes.passthrough_mb} MB through run: "
+            f"{statistics.median(ours) * 1000:.0f} ms vs | cat "
+            f"{statistics.median(cat) * 1000:.0f} ms"
         )
 
     # -- (c) the dashboard -----------------------------------------------------
@@ -610,6 +640,16 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
     if start:
         r = ratio(start["pulseox-git --version"], start["python3 -c 'import typer'"])
         found.append(("(e) --version within 1.5x of python3 -c 'import typer'", times(r), r <= 1.5))
+    through = results.get("passthrough")
+    if through:
+        r = ratio(through["pulseox_git"], through["cat_pipe"])
+        found.append(
+            (
+                f"(f) run passes {through['mb']} MB of output on at most 2x a `| cat` pipe",
+                times(r),
+                at(r <= 2, through["mb"] >= 200),
+            )
+        )
     return found
 
 
@@ -694,6 +734,18 @@ def rows(results: dict) -> list[list[str]]:
     for name in ("python3 -c pass", "python3 -c 'import typer'"):
         if name in start:
             table.append([f"(e) `{name}`", "-", secs(start[name]), "-", "-", "-"])
+    through = results.get("passthrough")
+    if through:
+        table.append(
+            [
+                f"(f) `run` passing {through['mb']} MB of output on (raw: `| cat`)",
+                secs(through["pulseox_git"]),
+                secs(through["cat_pipe"]),
+                times(ratio(through["pulseox_git"], through["cat_pipe"])),
+                "-",
+                "-",
+            ]
+        )
     return table
 
 
@@ -770,7 +822,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="abce",
+        default="abcef",
         help="the parts to run, e.g. 'ae' ((d), "
         "the original, runs beside (a), (b) and (c) unless --no-original)",
     )
@@ -805,9 +857,15 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         bench = Bench(work, sizes, original, log=lambda line: print(line, file=sys.stderr))
-        parts = {"a": bench.batch, "b": bench.posts, "c": bench.dashboard, "e": bench.startup}
+        parts = {
+            "a": bench.batch,
+            "b": bench.posts,
+            "c": bench.dashboard,
+            "e": bench.startup,
+            "f": bench.passthrough,
+        }
         try:
-            for key in "abce":
+            for key in "abcef":
                 if key in args.only:
                     parts[key]()
         finally:

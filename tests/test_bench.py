@@ -50,7 +50,9 @@ def test_tiny_run_writes_every_comparison_as_json_and_markdown(tmp_path: Path):
         "python3 -c 'import typer'",
     }
     assert results["machine"]["nproc"] >= 1 and "git version" in results["machine"]["git"]
-    assert {t["target"][:3] for t in results["targets"]} >= {"(a)", "(b)", "(c)", "(e)"}
+    through = results["passthrough"]
+    assert through["mb"] == 2 and through["pulseox_git"]["n"] == through["cat_pipe"]["n"] == 1
+    assert {t["target"][:3] for t in results["targets"]} >= {"(a)", "(b)", "(c)", "(e)", "(f)"}
     lines = proc.stdout.splitlines()  # the README table
     assert lines[0].startswith("| measure | pulseox-git | raw git | ratio |")
     assert "| (a) batch of 10 pages, one commit |" in proc.stdout

@@ -200,6 +200,21 @@ def test_a_failed_post_warns_and_keeps_the_command_code(tmp_path, remote):
     assert refs(remote) == ""  # nothing went anywhere else either
 
 
+def test_the_start_marker_never_delays_the_command(remote, tmp_path):
+    """The remote accepts the start marker only once the command has run: posted
+    before the command (not beside it), it would wait, be refused, and warn."""
+    marker = tmp_path / "the-command-ran"
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(
+        f"#!/bin/sh\nfor i in $(seq 200); do [ -e {marker} ] && exit 0; sleep 0.05; done\n"
+        "echo 'the command has not run' >&2; exit 1\n"
+    )
+    hook.chmod(0o755)
+    proc = run("--", "touch", str(marker))
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    assert log(remote) == [f"pulseox: {PAGE} GOOD", f"pulseox: {PAGE} START"]
+
+
 def test_timeout_stops_a_hanging_command_and_posts_bad(remote):
     begin = time.monotonic()
     proc = run("--timeout", "1s", "--", "sleep", "30")

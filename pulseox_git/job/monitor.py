@@ -3,7 +3,8 @@
 `run_job` wraps a command (`pulseox-git run`, `PulseOxClient.run`); `Monitor`
 wraps a block of Python (`with client.monitor(...)`). Both check everything
 before the job starts (bad input never runs it), and neither lets monitoring
-hide the job's result: a post that fails is a warning (logged, and kept in
+hide, stop or delay the job: the start marker is posted in the background
+while the job runs, and a post that fails is a warning (logged, and kept in
 the result), never an exception over the job's own outcome.
 """
 
@@ -88,6 +89,10 @@ class Reporting:
                 "for the run record"
             ) from None
         return path
+
+    def subject(self, redact: record.Redact) -> str | None:
+        """The commit subject, with no secret in it."""
+        return redact(self.message) if self.message else self.message
 
     def secrets(self) -> list[str]:
         """The values of the `redact_env` variables (an unset one is a warning)."""
@@ -224,7 +229,7 @@ def run_job(
     job.check(client, owner, repo, path, client.max_page_bytes - RECORD_ROOM - job.tail_bytes)
     secrets = job.secrets()
     redact = record.redactor(secrets)
-    posts = _Posts(client, owner, repo, job.message)
+    posts = _Posts(client, owner, repo, job.subject(redact))
     host = socket.gethostname()
     command = record.command_line(job.argv)
     started = client.clock().replace(microsecond=0)
@@ -290,6 +295,7 @@ class Monitor:
 
     def __enter__(self) -> Monitor:
         self._redact = record.redactor(self.reporting.secrets())
+        self._posts.message = self.reporting.subject(self._redact)
         self._host = socket.gethostname()
         self._started = self._posts.client.clock().replace(microsecond=0)
         self._begin = self.timer()

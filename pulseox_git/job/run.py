@@ -17,6 +17,7 @@ so the outcome is always posted in bounded time after a stop request.
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import selectors
@@ -99,6 +100,9 @@ class Tail:
         self.total += len(chunk)
         self.newlines += chunk.count(b"\n")
         self.ends_in_newline = chunk.endswith(b"\n")
+        if len(chunk) >= self.keep:  # a big chunk alone holds the whole tail
+            self.data = bytearray(chunk[-self.keep :])
+            return
         self.data += chunk
         if len(self.data) > 2 * self.keep:  # trim in big steps: cheap for chatty commands
             del self.data[: len(self.data) - self.keep]
@@ -117,7 +121,10 @@ class Sink:
 
     def __init__(self, stream: IO[Any] | None) -> None:
         self.stream = stream
-        self.text = isinstance(stream, io.TextIOBase)  # a StringIO standing in, say
+        # a text stream (a StringIO standing in, say) gets text; a character cut
+        # between two chunks is decoded whole
+        self.text = isinstance(stream, io.TextIOBase)
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
         if stream is not None:
             try:
                 stream.flush()  # what was written before comes first
@@ -128,7 +135,7 @@ class Sink:
         if self.stream is None:
             return
         try:
-            self.stream.write(chunk.decode("utf-8", "replace") if self.text else chunk)
+            self.stream.write(self.decoder.decode(chunk) if self.text else chunk)
             self.stream.flush()
         except (OSError, ValueError):  # a broken pipe, a closed file
             self.stream = None
