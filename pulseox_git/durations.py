@@ -45,11 +45,13 @@ def format_duration(delta: timedelta) -> str:
 
 def brief(delta: timedelta) -> str:
     """The two largest units, cut (not rounded), for notes: 11525s -> `3h12m`,
-    252s -> `4m12s`; `ran 3h12m, limit 3h` never shows a run over its limit as
-    equal to it."""
+    252s -> `4m12s`, under a second `<1s`; `ran 3h12m, limit 3h` never shows a
+    run over its limit as equal to it."""
+    if timedelta(0) <= delta < timedelta(seconds=1):
+        return "<1s"
     parts = _PART.findall(format_duration(delta).lstrip("-"))
     sign = "-" if delta < timedelta(0) else ""
-    return sign + "".join(n + unit for n, unit in parts[:2]) if parts else "0s"
+    return sign + "".join(n + unit for n, unit in parts[:2])
 
 
 def parse_positive(value: timedelta | str, what: str) -> timedelta:

@@ -78,14 +78,23 @@ def strip_svg(reports: Sequence[Report], zone: tzinfo = UTC, size: int = STRIP) 
             shape = f'<rect class="n" x="{x + 0.5}" y="6.5" width="3" height="11"/>'
         bars.append(f"<g><title>{tip}</title>{shape}</g>")
     label = (
-        f"{'last report' if len(shown) == 1 else f'last {len(shown)} reports'}: "
+        f"{_last(len(shown))}: "
         f"{sum(r.report == 'GOOD' for r in shown)} GOOD, "
         f"{sum(r.report == 'BAD' for r in shown)} BAD"
     )
+    return _strip(label, width, bars)
+
+
+def _last(count: int) -> str:
+    return "last report" if count == 1 else f"last {count} reports"
+
+
+def _strip(label: str, width: int, shapes: Sequence[str]) -> str:
+    """One strip: an inline SVG image, labelled for screen readers and on hover."""
     return (
         f'<svg class="strip" role="img" aria-label="{label}" width="{width}" height="20" '
         f'viewBox="0 0 {width} 20" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{label}</title>{''.join(bars)}</svg>"
+        f"<title>{label}</title>{''.join(shapes)}</svg>"
     )
 
 
@@ -129,14 +138,10 @@ def durations_svg(row: Row, zone: tzinfo = UTC, size: int = STRIP) -> str:
         if limit is not None:
             y = round(18 - 16 * limit.total_seconds() / top, 1)
             bars.append(f'<line class="lim" x1="0" x2="{width}" y1="{y}" y2="{y}"/>')
-    label = f"run durations of the last {len(lengths)} reports"
+    label = f"run durations of the {_last(len(lengths))}"
     if known:
         label += f": longest {brief(timedelta(seconds=max(known)))}"
-    return (
-        f'<svg class="strip" role="img" aria-label="{label}" width="{width}" height="20" '
-        f'viewBox="0 0 {width} 20" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{label}</title>{''.join(bars)}</svg>"
-    )
+    return _strip(label, width, bars)
 
 
 CSS = """
