@@ -179,6 +179,16 @@ def test_an_older_run_finishing_late_does_not_end_a_newer_one():
     assert judge(spec("1d", max_duration="2h"), history, T0 + 3 * H).status == "OK"
 
 
+def test_a_run_that_died_unheard_is_closed_by_the_runs_after_it():
+    """A START whose run was killed (no outcome), then runs posted with --no-start:
+    the dead run is not `running` for ever; it counts as unfinished."""
+    history = [done(T0 + 2 * H, took=M, started=T0 + 2 * H - M), start(T0)]
+    assert open_start(history) is None
+    assert judge(spec("1h", max_duration="30m"), history, T0 + 2 * H + M).status == "OK"
+    history = [start(T0 + 3 * H), *history]
+    assert unfinished(history) == 1 and open_start(history) == history[0]
+
+
 def test_the_footer_cross_check_applies_to_the_start_marker_at_the_tip():
     history = [start(T0), done(T0 - timedelta(days=1))]
     # a START page whose footer was copied from an older post: its own time is off

@@ -2,9 +2,10 @@
 
 Pure: reports (newest first, as `Store.history` gives them) in, facts out. A
 start marker (report START) is closed by the first later finished report
-(GOOD or BAD) that is the same run: the same `started` time in both footers
-(the run's id), or either without one (a START and a plain `post` from a CI
-job's first and last steps). A finished report's duration is its own
+(GOOD or BAD) of its run or a later one: a `started` time (the run's id) the
+same as the marker's or after it, or either without one (a START and a plain
+`post` from a CI job's first and last steps). A finish naming an earlier run
+(runs overlap) leaves it open. A finished report's duration is its own
 `duration:` field, else the time since the START it closed. A newer START
 supersedes an older one that never finished: only the newest can be running.
 """
@@ -20,15 +21,20 @@ from pulseox_git.store.base import Report
 
 
 def closes(finish: Report, start: Report) -> bool:
-    """Whether `finish` (newer) ends the run `start` began."""
+    """Whether `finish` (newer) ends the run `start` began: its own finish, a run
+    begun after it (the START's run died unheard, and later runs go on), or a post
+    that names no run. Only an older run finishing late leaves it open."""
     began = start.run.started if start.run else None
     ended = finish.run.started if finish.run else None
-    return began is None or ended is None or began == ended
+    return began is None or ended is None or ended >= began
 
 
 def durations(reports: Sequence[Report]) -> list[timedelta | None]:
     """Each report's run duration, aligned with `reports` (None for START markers,
     pages without a readable report, and finished reports of unknown length)."""
+    own = [r.run.duration if r.run is not None and r.report in FINISHED else None for r in reports]
+    if not any(r.report == START for r in reports):  # plain posts: nothing to pair
+        return own
     found: list[timedelta | None] = [None] * len(reports)
     pending: Report | None = None  # the START waiting for its finish, walking oldest first
     for i in range(len(reports) - 1, -1, -1):
@@ -38,11 +44,11 @@ def durations(reports: Sequence[Report]) -> list[timedelta | None]:
             continue
         if report.report not in FINISHED:
             continue
-        own = report.run.duration if report.run else None
+        took = own[i]
         paired = pending is not None and closes(report, pending)
-        if own is None and paired and pending is not None:
-            own = max(report.time - pending.time, timedelta(0))
-        found[i] = own
+        if took is None and paired and pending is not None:
+            took = max(report.time - pending.time, timedelta(0))
+        found[i] = took
         if paired:
             pending = None
     return found
@@ -59,8 +65,8 @@ def open_start(reports: Sequence[Report]) -> Report | None:
 
 
 def unfinished(reports: Sequence[Report]) -> int:
-    """START markers that a newer START superseded before any finish closed them:
-    runs that died without a word (killed, the machine gone)."""
+    """START markers whose run never finished: superseded by a newer START, or
+    followed only by the finish of a later run (killed, the machine gone)."""
     count = 0
     pending: Report | None = None
     for report in reversed(reports):  # oldest first
@@ -68,8 +74,15 @@ def unfinished(reports: Sequence[Report]) -> int:
             count += pending is not None
             pending = report
         elif report.report in FINISHED and pending is not None and closes(report, pending):
+            count += _later_run(report, pending)  # it ended the wait, not the run
             pending = None
     return count
+
+
+def _later_run(finish: Report, start: Report) -> bool:
+    began = start.run.started if start.run else None
+    ended = finish.run.started if finish.run else None
+    return began is not None and ended is not None and ended > began
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,8 @@ class Outcomes:
     @classmethod
     def of(cls, reports: Sequence[Report]) -> Outcomes:
         lengths = durations(reports)
+        if not any(r.report == START for r in reports):
+            return cls(list(reports), lengths)
         kept = [i for i, r in enumerate(reports) if r.report != START]
         return cls([reports[i] for i in kept], [lengths[i] for i in kept])
 

@@ -167,7 +167,9 @@ def trend(
         median_duration_s=median(lengths) if lengths else None,
         p90_duration_s=runs.percentile(lengths, 0.9),
         last_duration_s=last.total_seconds() if last is not None else None,
-        unfinished_runs=runs.unfinished([r for r in all_reports if r.time >= since]),
+        unfinished_runs=runs.unfinished([r for r in all_reports if r.time >= since])
+        if len(reports) < len(all_reports)  # only start markers can be unfinished
+        else 0,
     )
 
 
