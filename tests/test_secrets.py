@@ -79,6 +79,12 @@ def commands(owner: str, work: Path) -> dict[str, list[str]]:
     }
 
 
+def with_options(argv: list[str], *options: str) -> list[str]:
+    """`argv` with more options for pulseox-git: before `--`, where `run`'s command begins."""
+    at = argv.index("--") if "--" in argv else len(argv)
+    return [*argv[:at], *options, *argv[at:]]
+
+
 READS = {"history", "spec list"}  # need no push; `dashboard show` has no summary to show
 
 
@@ -244,7 +250,7 @@ def test_every_command_over_the_rest_api_shows_the_token_nowhere(api, tmp_path, 
     del harness.env["PULSEOX_GIT_REMOTE"]
     before = refs(bare)
     for name, argv in commands(owner, tmp_path).items():
-        code, _out, err = harness.run([*argv, "--transport", "api"], env=env)
+        code, _out, err = harness.run(with_options(argv, "--transport", "api"), env=env)
         assert code == (0 if mode == "right token" else 1), (name, err)
     if mode == "right token":
         assert {"pulseox: jobs/c.md GOOD", "pulseox: jobs/b.md GOOD"} <= set(log(bare))
