@@ -767,16 +767,18 @@ def machine() -> dict:
     }
 
 
+def markdown_row(cells: list[str]) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
 def markdown(results: dict) -> str:
     table = rows(results)
     lines = ["| " + " | ".join(table[0]) + " |", "|" + " --- |" * len(table[0])]
-    lines += [
-        "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table[1:]
-    ]
+    lines += [markdown_row(row) for row in table[1:]]
     m = results["machine"]
     lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
     verdict = {True: "yes", False: "NO", None: "- (smaller run)"}
-    lines += [f"| {what} | {value} | {verdict[ok]} |" for what, value, ok in targets(results)]
+    lines += [markdown_row([what, value, verdict[ok]]) for what, value, ok in targets(results)]
     lines += [
         "",
         f"Measured on {m['nproc']} cores of {m['cpu']}, {m['git']}, "
