@@ -66,13 +66,15 @@ class Sizes:
     original_reps: int
     passthrough_mb: int = 200  # (f) output a wrapped command writes
     passthrough_reps: int = 5
+    large: tuple[int, int] = (10000, 100000)  # (l) specs, commits
+    large_reps: int = 3
 
 
 FULL = Sizes(
     (10, 100, 1000), 7, 50, ((100, 1000), (100, 10000), (1000, 1000), (1000, 10000)), 5, 15, 3
 )
-QUICK = Sizes((10, 100, 1000), 3, 20, ((100, 1000), (100, 4000)), 3, 7, 1, 200, 3)
-TINY = Sizes((3, 10), 1, 3, ((5, 20), (5, 40)), 1, 1, 1, 2, 1)
+QUICK = Sizes((10, 100, 1000), 3, 20, ((100, 1000), (100, 4000)), 3, 7, 1, 200, 3, (1000, 10000), 2)
+TINY = Sizes((3, 10), 1, 3, ((5, 20), (5, 40)), 1, 1, 1, 2, 1, (30, 90), 1)
 
 
 # -- small helpers -------------------------------------------------------------
@@ -347,10 +349,12 @@ class Bench:
 
     # -- (c) the dashboard -----------------------------------------------------
 
-    def history_stream(self, specs: int, commits: int, repo: str) -> bytes:
+    def history_stream(self, specs: int, commits: int, repo: str, folders: int = 10) -> bytes:
         """`commits` commits: the first posts every page and the spec file, each
-        later one re-posts one page, with trailers as pulseox-git writes them."""
-        paths = [f"jobs/team-{i % 10}/job-{i:05d}.md" for i in range(specs)]
+        later one re-posts one page, with trailers as pulseox-git writes them.
+        The pages are spread over `folders` folders (fewer, larger trees make
+        fast-import slower: it writes each touched tree again per commit)."""
+        paths = [f"jobs/team-{i % folders}/job-{i:05d}.md" for i in range(specs)]
         end = int(time.time()) - 60
         start = end - commits * 30
         first = [Page(p, f"first run of {p}\n", "GOOD") for p in paths]
@@ -440,6 +444,79 @@ class Bench:
             samples.append(measured(cmd, {**env, "PULSEOX_GIT_CACHE": str(cache)})[0])
         return stats(samples)
 
+    # -- (l) a large dashboard -------------------------------------------------
+
+    def large(self) -> None:
+        """(l) a large dashboard, all in one run: a raw bare `git clone` plus one
+        `git log -z --raw` pass against cold refreshes (`--no-write`, and writing),
+        the peak memory of each process tree, a refresh after 10 new posts on the
+        writing refresh's warm cache, and the sizes of what it wrote."""
+        if not dashboard_ready():
+            return
+        specs, commits = self.sizes.large
+        name = f"l{specs}x{commits}"
+        folders = max(specs // 100, 1)  # 100 pages a folder: fast-import stays fast
+        start = time.perf_counter()
+        stream = self.history_stream(specs, commits, name, folders)
+        remote = make_remote(self.work / "large" / "bench" / f"{name}.git", stream)
+        made = time.perf_counter() - start
+        raw_cmd = [
+            "sh",
+            "-c",
+            'git clone --quiet --bare "$1" "$2" && '
+            f'git -C "$2" log -z --raw --no-abbrev "{LOG_FORMAT}" main >/dev/null',
+            "sh",
+            f"file://{remote}",
+        ]
+        samples: dict[str, list[float]] = {k: [] for k in ("raw", "no_write", "write", "after")}
+        rss: dict[str, list[int]] = {k: [] for k in ("no_write", "write", "after")}
+        sizes: dict[str, int] = {}
+        for rep in range(self.sizes.large_reps):
+            samples["raw"].append(measured([*raw_cmd, str(self.work / f"raw-{name}-{rep}")])[0])
+            # each writing rep has its own copy of the remote (hard links: instant)
+            root = self.work / f"large-{rep}"
+            copy = root / "bench" / f"{name}.git"
+            git("clone", "--quiet", "--bare", str(remote), str(copy))
+            for kind, where, flags in (
+                ("no_write", self.work / "large", ["--no-write"]),
+                ("write", root, []),
+            ):
+                env = {
+                    **os.environ,
+                    "PULSEOX_GIT_REMOTE": f"file://{where}/{{owner}}/{{repo}}.git",
+                    "PULSEOX_GIT_CACHE": str(self.work / f"large-cache-{kind}-{rep}"),
+                }
+                cmd = [self.cli, "dashboard", "refresh", "--owner", "bench", "--repo", name]
+                seconds, peak = measured([*cmd, *flags], env)
+                samples[kind].append(seconds)
+                rss[kind].append(peak)
+            post_ten(copy, specs, folders, rep)
+            seconds, peak = measured(cmd, env)  # the writing refresh again, on its warm cache
+            samples["after"].append(seconds)
+            rss["after"].append(peak)
+            for path in ("index.html", "summary.md"):
+                sizes[path] = int(git("cat-file", "-s", f"main:{path}", cwd=copy))
+        self.results["large"] = {
+            "specs": specs,
+            "commits": commits,
+            "generate_seconds": round(made, 1),
+            "raw_git": stats(samples["raw"]),
+            "pulseox_git": stats(samples["no_write"]),
+            "write": stats(samples["write"]),
+            "after_posts": stats(samples["after"]),
+            "peak_rss_bytes": {k: max(v) for k, v in rss.items()},
+            "bytes": sizes,
+        }
+        self.log(
+            f"  (l) {specs} specs x {commits} commits (made in {made:.0f}s): raw clone + log "
+            f"{statistics.median(samples['raw']):.2f}s, cold --no-write "
+            f"{statistics.median(samples['no_write']):.2f}s, cold write "
+            f"{statistics.median(samples['write']):.2f}s, after 10 posts "
+            f"{statistics.median(samples['after']):.2f}s, peak "
+            f"{max(max(v) for v in rss.values()) >> 20} MB, index.html "
+            f"{sizes['index.html'] / 1e6:.2f} MB, summary.md {sizes['summary.md'] / 1e6:.2f} MB"
+        )
+
     def close(self) -> None:
         if self.original:
             self.original.close()
@@ -487,6 +564,24 @@ else:
         kind = job.pop("kind")
         print(batch(**job) if kind == "batch" else post(**job), flush=True)
 """
+
+
+def post_ten(remote: Path, specs: int, folders: int, rep: int) -> None:
+    """10 posts straight into a bare remote, each its own commit with the trailers
+    a post writes (fast-import: no clone needed)."""
+    chunks = []
+    when = int(time.time())
+    for i in range(10):
+        k = (i * 7919 + rep) % specs  # spread over the folders
+        page = Page(f"jobs/team-{k % folders}/job-{k:05d}.md", f"later {rep} {i}\n", "GOOD")
+        text = render(page.path, page.content, page.report, datetime.fromtimestamp(when, UTC))
+        parent = "refs/heads/main^0" if i == 0 else None
+        chunks.append(
+            fast_import_commit(
+                "refs/heads/main", {page.path: text.encode()}, commit_message([page]), when, parent
+            )
+        )
+    git("fast-import", "--quiet", cwd=remote, input=b"".join(chunks))
 
 
 def install_original() -> Path | None:
@@ -640,6 +735,7 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
     if start:
         r = ratio(start["pulseox-git --version"], start["python3 -c 'import typer'"])
         found.append(("(e) --version within 1.5x of python3 -c 'import typer'", times(r), r <= 1.5))
+    found += large_targets(results.get("large"))
     through = results.get("passthrough")
     if through:
         r = ratio(through["pulseox_git"], through["cat_pipe"])
@@ -734,6 +830,7 @@ def rows(results: dict) -> list[list[str]]:
     for name in ("python3 -c pass", "python3 -c 'import typer'"):
         if name in start:
             table.append([f"(e) `{name}`", "-", secs(start[name]), "-", "-", "-"])
+    table += large_rows(results.get("large"))
     through = results.get("passthrough")
     if through:
         table.append(
@@ -747,6 +844,75 @@ def rows(results: dict) -> list[list[str]]:
             ]
         )
     return table
+
+
+def large_targets(large: dict | None) -> list[tuple[str, str, bool | None]]:
+    """The targets of issue 13 for a large dashboard; None below 10,000 x 100,000."""
+    if not large:
+        return []
+    full = (large["specs"], large["commits"]) >= (10000, 100000)
+    what = f"{large['specs']} specs x {large['commits']} commits"
+    cold = ratio(large["pulseox_git"], large["raw_git"])
+    wrote = ratio(large["write"], large["raw_git"])
+    after = ratio(large["after_posts"], large["write"])
+    mb = max(large["peak_rss_bytes"].values()) / 2**20
+    page = large["bytes"]["index.html"] / 1e6
+
+    def met(ok: bool) -> bool | None:
+        return ok if full else None
+
+    return [
+        (f"(l) cold refresh of {what} within 2x of raw clone + log", times(cold), met(cold <= 2)),
+        (f"(l) cold writing refresh of {what} within 2x of raw", times(wrote), met(wrote <= 2)),
+        (f"(l) peak memory of {what} under 250 MB", f"{mb:.0f} MB", met(mb < 250)),
+        ("(l) refresh after 10 posts at most 1/4 of cold", times(after), met(after <= 0.25)),
+        (f"(l) index.html of {what} under 2 MB", f"{page:.2f} MB", met(page < 2)),
+    ]
+
+
+def large_rows(large: dict | None) -> list[list[str]]:
+    """The (l) rows of the comparison table."""
+    if not large:
+        return []
+    what = f"{large['specs']} specs x {large['commits']} commits"
+    peak = {k: f"peak {v / 2**20:.0f} MB" for k, v in large["peak_rss_bytes"].items()}
+    raw = large["raw_git"]
+    sizes = large["bytes"]
+    return [
+        [
+            f"(l) cold refresh --no-write, {what} ({peak['no_write']}; raw: bare clone + log)",
+            secs(large["pulseox_git"]),
+            secs(raw),
+            times(ratio(large["pulseox_git"], raw)),
+            "-",
+            "-",
+        ],
+        [
+            f"(l) cold refresh, writing, {what} ({peak['write']})",
+            secs(large["write"]),
+            secs(raw),
+            times(ratio(large["write"], raw)),
+            "-",
+            "-",
+        ],
+        [
+            f"(l) writing refresh after 10 posts, warm cache ({peak['after']})",
+            secs(large["after_posts"]),
+            "-",
+            f"{times(ratio(large['after_posts'], large['write']))} of cold",
+            "-",
+            "-",
+        ],
+        [
+            f"(l) index.html {sizes['index.html'] / 1e6:.2f} MB, "
+            f"summary.md {sizes['summary.md'] / 1e6:.2f} MB",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+        ],
+    ]
 
 
 def machine() -> dict:
@@ -824,7 +990,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="abcef",
+        default="abcefl",
         help="the parts to run, e.g. 'ae' ((d), "
         "the original, runs beside (a), (b) and (c) unless --no-original)",
     )
@@ -865,9 +1031,10 @@ def main(argv: list[str] | None = None) -> int:
             "c": bench.dashboard,
             "e": bench.startup,
             "f": bench.passthrough,
+            "l": bench.large,
         }
         try:
-            for key in "abcef":
+            for key in "abcefl":
                 if key in args.only:
                     parts[key]()
         finally:

@@ -49,13 +49,27 @@ def test_tiny_run_writes_every_comparison_as_json_and_markdown(tmp_path: Path):
         "python3 -c pass",
         "python3 -c 'import typer'",
     }
+    large = results["large"]
+    assert (large["specs"], large["commits"]) == (30, 90)
+    for side in ("raw_git", "pulseox_git", "write", "after_posts"):
+        assert large[side]["n"] == 1 and large[side]["median"] > 0
+    assert all(peak > 1 << 20 for peak in large["peak_rss_bytes"].values())
+    assert large["bytes"]["index.html"] > 1000 and large["bytes"]["summary.md"] > 100
     assert results["machine"]["nproc"] >= 1 and "git version" in results["machine"]["git"]
     through = results["passthrough"]
     assert through["mb"] == 2 and through["pulseox_git"]["n"] == through["cat_pipe"]["n"] == 1
-    assert {t["target"][:3] for t in results["targets"]} >= {"(a)", "(b)", "(c)", "(e)", "(f)"}
+    assert {t["target"][:3] for t in results["targets"]} >= {
+        "(a)",
+        "(b)",
+        "(c)",
+        "(e)",
+        "(f)",
+        "(l)",
+    }
     lines = proc.stdout.splitlines()  # the README table
     assert lines[0].startswith("| measure | pulseox-git | raw git | ratio |")
     assert "| (a) batch of 10 pages, one commit |" in proc.stdout
     assert any(line.startswith("| (e) `pulseox-git --version` |") for line in lines)
+    assert any(line.startswith("| (l) cold refresh --no-write, 30 specs") for line in lines)
     assert "| target | measured | met |" in lines
     assert any(line.startswith("Measured on ") and "scripts/bench" in line for line in lines)
