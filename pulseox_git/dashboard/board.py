@@ -108,6 +108,7 @@ class PulseOxDashboard:
         self._reads: dict[Repo, Read] = {}
         self.read_failures: dict[Repo, str] = {}  # other repositories we could not read
         self._config_text: str | None = None
+        self._parsed: tuple[str, list[PulseOxSpec], Settings] | None = None
         self._loaded = False
 
     def __repr__(self) -> str:
@@ -143,7 +144,7 @@ class PulseOxDashboard:
         text = files[SPEC_FILE].decode("utf-8", "replace") if SPEC_FILE in files else None
         self._config_text = text
         specs, stored = (
-            load_specs(text, f"{SPEC_FILE} in {self.owner}/{self.repo}")
+            self._specs_of(text, f"{SPEC_FILE} in {self.owner}/{self.repo}")
             if text
             else ([], Settings())
         )
@@ -154,6 +155,13 @@ class PulseOxDashboard:
         self.previous = load_state(files.get(STATE_FILE))
         self._reads[self.own] = (tip, *self._read(store, tip, self.own))
         self._loaded = True
+
+    def _specs_of(self, text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Settings]:
+        """The spec file's specs and settings, parsed once per text (10,000 specs take
+        a second); a new list each time, so changing one never changes the memo."""
+        if self._parsed is None or self._parsed[0] != text:
+            self._parsed = (text, *load_specs(text, where))
+        return list(self._parsed[1]), self._parsed[2]
 
     def _override(self, **given: Any) -> Settings:
         """The stored settings with those given here (and before) on top."""
@@ -287,7 +295,7 @@ class PulseOxDashboard:
         its comments), else freshly written."""
         if self._config_text is not None:
             try:
-                if load_specs(self._config_text) == (self.spec_list, self.settings):
+                if self._specs_of(self._config_text) == (self.spec_list, self.settings):
                     return self._config_text.encode()
             except BadInputError:
                 pass
