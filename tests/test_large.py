@@ -3,7 +3,10 @@ summary of thousands of specs (problems in full, OK folded by folder)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import xml.etree.ElementTree as ET
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +15,15 @@ import pytest
 from fixtures.repos import show
 from pulseox_git.client import PulseOxClient
 from pulseox_git.dashboard import PulseOxDashboard, board
+from pulseox_git.dashboard.foldpage import compact_strip, group_strip
+from pulseox_git.dashboard.groups import FOLD_OVER, folder
+from pulseox_git.dashboard.statuspage import Row, render_index
 from pulseox_git.specs import PulseOxSpec
+from pulseox_git.store.base import Report
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+SVG = "{http://www.w3.org/2000/svg}"
+VOID = frozenset({"meta", "br", "img", "link", "input", "hr"})  # elements with no end tag
 
 
 def dashboard(specs: list[PulseOxSpec] | None = None) -> PulseOxDashboard:
@@ -40,3 +49,154 @@ def test_a_writing_refresh_parses_the_spec_file_once(remote: Path, monkeypatch: 
     changed.write_summary()
     assert 'path = "b.md"' in show(remote, "pulseox.toml")
     assert len(parsed) == 2
+
+
+class Tags(HTMLParser):
+    """Every tag with its attributes, the text inside each `<summary>`, and a check
+    that every element opened is closed in order (void elements aside)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.open: list[str] = []
+        self.summaries: list[str] = []
+        self._summary: list[str] | None = None
+        self.feed(text)
+        self.close()
+        assert self.open == [], f"never closed: {self.open}"
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag not in VOID:
+            self.open.append(tag)
+        if tag == "summary":
+            self._summary = []
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))  # <rect .../>: opened and closed at once
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes {self.open[-1:]}"
+        self.open.pop()
+        if tag == "summary" and self._summary is not None:
+            self.summaries.append(" ".join("".join(self._summary).split()))
+            self._summary = None
+
+    def handle_data(self, data: str) -> None:
+        if self._summary is not None:
+            self._summary.append(data)
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        return [attrs for name, attrs in self.tags if name == tag]
+
+
+def reports(n: int, bad_every: int = 0) -> list[Report]:
+    """`n` reports ten minutes apart, newest (at T0) first."""
+    return [
+        Report(
+            f"{i:040x}",
+            T0 - timedelta(minutes=10 * i),
+            "BAD" if bad_every and i % bad_every == 1 else "GOOD",
+            f"run {i}",
+        )
+        for i in range(n)
+    ]
+
+
+def many_rows(count: int, folders: int) -> list[Row]:
+    """`count` specs over `folders` folders: every 13th in ERROR, every 31st MISSING
+    (problems first, as the dashboard orders them), each with ten reports."""
+    rows = []
+    for i in range(count):
+        path = f"jobs/team-{i % folders:03d}/job-{i:05d}.md"
+        status = "ERROR" if i % 13 == 0 else "MISSING" if i % 31 == 0 else "OK"
+        note = "reported BAD" if status == "ERROR" else "late" if status == "MISSING" else ""
+        rows.append(Row(path, path, status, note, T0, None, reports(10, 4 if i % 7 == 0 else 0)))
+    return sorted(rows, key=lambda r: ("ERROR", "MISSING", "OK").index(r.status))
+
+
+def test_a_small_page_has_a_row_per_spec_and_no_folders():
+    small = many_rows(FOLD_OVER, 10)
+    page = Tags(render_index(small, "acme/status", T0))
+    assert len([a for a in page.all("tr") if "data-status" in a]) == FOLD_OVER
+    assert page.all("details") == []
+
+
+def test_ten_thousand_specs_problems_in_full_ok_folded_by_folder_under_2_mb():
+    rows = many_rows(10000, 100)
+    text = render_index(rows, "acme/status", T0)
+    assert len(text.encode()) < 2_000_000
+    page = Tags(text)
+    problems = [r for r in rows if r.status != "OK"]
+    shown = [a for a in page.all("tr") if "data-status" in a]
+    assert [a["data-status"] for a in shown] == [r.status for r in problems]
+    hrefs = {a["href"] for a in page.all("a")}
+    assert {r.link for r in rows} <= hrefs  # every page is linked, problems and OK
+    groups = page.all("details")
+    ok = [r for r in rows if r.status == "OK"]
+    expected = Counter(folder(r.name) for r in ok)
+    assert {g["data-folder"]: int(g["data-count"] or 0) for g in groups} == expected
+    assert len(groups) == 100 and sum(expected.values()) == len(ok)
+    first = sorted(expected)[0]
+    assert page.summaries[0].startswith(f"✔ {expected[first]} OK {first}")
+    assert f'<h2 id="ok">✔ {len(ok)} OK in 100 folders</h2>' in text
+    assert "script" not in {tag for tag, _ in page.tags}
+    first_problem = next(a for a in page.all("svg") if a.get("class") == "strip")
+    assert first_problem["aria-label"] == (
+        "last 10 reports: 7 GOOD, 3 BAD; newest 2026-05-01 12:00 UTC GOOD"
+    )
+    strips = [a for a in page.all("svg") if a.get("class") == "gs"]
+    assert len(strips) == 100 and "lowest 70%" in str(strips[0]["aria-label"])
+
+
+def test_a_compact_strip_draws_what_the_full_strip_draws():
+    history = [Report("c3", T0, None, problem="x"), *reports(2, 2)]  # newest first: ?, GOOD, BAD
+    svg = compact_strip(history, UTC)
+    paths = {p.get("class"): p.get("d") for p in ET.fromstring(svg).iter(f"{SVG}path")}
+    assert paths == {
+        "b": "M0 10h4v8h-4zM0 1l4 4M4 1l-4 4",
+        "g": "M6 2h4v16h-4z",
+        "n": "M12.5 6.5h3v11h-3z",
+    }  # oldest on the left, as strip_svg
+    assert "last 3 reports: 1 GOOD, 1 BAD; newest 2026-05-01 12:00 UTC x" in svg
+    assert compact_strip([], UTC) == ""
+
+
+def test_a_folders_strip_has_a_bar_per_page_as_tall_as_its_share_of_good():
+    rows = [
+        Row("a/x.md", "a/x.md", "OK", "", T0, None, reports(4)),
+        Row("a/y.md", "a/y.md", "OK", "", T0, None, reports(4, 2)),  # 2 BAD of 4
+        Row("a/z.md", "a/z.md", "OK", "", T0, None, ()),  # no reports: no bar
+    ]
+    svg = group_strip(rows)
+    root = ET.fromstring(svg)
+    path = root.find(f"{SVG}path")
+    assert path is not None and path.get("d") == "M0 2h2v16h-2zM3 10h2v8h-2z"
+    assert root.get("width") == "9" and "lowest 50% (y.md)" in str(root.get("aria-label"))
+
+
+def test_a_large_dashboards_summary_counts_ok_pages_per_folder(remote: Path):
+    count = FOLD_OVER + 1
+    paths = [f"team-{i % 3}/job-{i:03d}.md" for i in range(count)]
+    pages = [
+        {"path": p, "content": "ran", "report": "BAD" if i % 50 == 0 else "GOOD"}
+        for i, p in enumerate(paths)
+    ]
+    PulseOxClient(clock=lambda: T0).post_many("owner", "repo", pages)
+    specs = [PulseOxSpec("owner", "repo", p, "1d") for p in [*paths, "gone.md"]]
+    dashboard(specs).write_summary()
+    text = show(remote, "summary.md")
+    ok_section = text.split("# OK\n")[1].split("\n\n")[0].splitlines()
+    ok = [p for i, p in enumerate(paths) if i % 50]
+    assert ok_section == [
+        f"- team-{k}/ {sum(p.startswith(f'team-{k}/') for p in ok)} OK" for k in range(3)
+    ]
+    errors = text.split("# ERROR\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[1] for line in errors] == [
+        f"[{p}]({p})" for i, p in enumerate(paths) if i % 50 == 0
+    ]
+    assert "# MISSING\n- [gone.md](gone.md) not in the repository never" in text
+    page = Tags(show(remote, "index.html"))
+    assert sorted(int(d["data-count"] or 0) for d in page.all("details")) == sorted(
+        int(line.split()[2]) for line in ok_section
+    )

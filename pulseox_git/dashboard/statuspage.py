@@ -12,7 +12,7 @@ dashed bar for a run still going).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
@@ -165,8 +165,33 @@ border-bottom:1px solid var(--line)}td{display:block;border:0;padding:.15rem 0}}
 """.strip()
 
 
+def row_html(
+    row: Row, zone: tzinfo = UTC, strip: Callable[[Sequence[Report], tzinfo], str] = strip_svg
+) -> str:
+    """One spec's table row: status, page link, note, updated, trend and strips."""
+    trend = escape(note(row.trend, zone)) if row.trend else ""
+    updated = escape(short_time(row.updated, zone)) if row.updated else "never"
+    return (
+        f'<tr class="row" data-status="{row.status}">'
+        f'<td class="st {row.status}">{SYMBOL[row.status]} {row.status}</td>'
+        f'<td><a href="{escape(row.link)}">{escape(row.name)}</a></td>'
+        f'<td>{escape(row.note)}</td><td class="when">{updated}</td>'
+        f'<td class="trend">{trend}{strip(row.reports, zone)}'
+        f"{durations_svg(row, zone)}</td></tr>"
+    )
+
+
+TABLE_HEAD = """<table><thead><tr><th>Status</th><th>Page</th><th>Note</th><th>Updated</th>\
+<th>Trend</th>
+</tr></thead><tbody>
+"""
+
+
 def render_index(rows: Sequence[Row], title: str, generated: datetime, zone: tzinfo = UTC) -> str:
-    """The whole page, rows in the order given (the dashboard's section order)."""
+    """The whole page, rows in the order given (the dashboard's section order). A
+    large dashboard's OK rows are folded by folder (dashboard/foldpage.py)."""
+    from pulseox_git.dashboard import foldpage, groups  # foldpage builds on Row
+
     tally = counts(rows)
     summary = (
         " · ".join(
@@ -174,30 +199,22 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime, zone: tzi
         )
         or "no specs"
     )
-    body = []
-    for row in rows:
-        trend = escape(note(row.trend, zone)) if row.trend else ""
-        updated = escape(short_time(row.updated, zone)) if row.updated else "never"
-        body.append(
-            f'<tr class="row" data-status="{row.status}">'
-            f'<td class="st {row.status}">{SYMBOL[row.status]} {row.status}</td>'
-            f'<td><a href="{escape(row.link)}">{escape(row.name)}</a></td>'
-            f'<td>{escape(row.note)}</td><td class="when">{updated}</td>'
-            f'<td class="trend">{trend}{strip_svg(row.reports, zone)}'
-            f"{durations_svg(row, zone)}</td></tr>"
-        )
+    fold = groups.folded(len(rows))
+    shown = [row for row in rows if row.status != "OK"] if fold else rows
+    strip = foldpage.compact_strip if fold else strip_svg
+    body = "\n".join(row_html(row, zone, strip) for row in shown)
+    table = f"{TABLE_HEAD}{body}\n</tbody></table>" if shown or not fold else ""
+    css = f"{CSS}\n{foldpage.CSS}" if fold else CSS
+    rest = foldpage.ok_groups(rows) if fold else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{escape(title)}: {overall(rows)}</title>
-<style>{CSS}</style></head>
+<style>{css}</style></head>
 <body><h1>{escape(title)}</h1>
 <p class="meta">{summary} · updated \
 {escape(short_time(generated, zone))}</p>
-<table><thead><tr><th>Status</th><th>Page</th><th>Note</th><th>Updated</th><th>Trend</th>
-</tr></thead><tbody>
-{chr(10).join(body)}
-</tbody></table></body></html>
+{table}{rest}</body></html>
 """
 
 

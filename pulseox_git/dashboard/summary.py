@@ -1,4 +1,5 @@
 """The summary text: Changes, ERROR, MISSING, OK, then a footer like a page's.
+A large dashboard's OK section counts its pages per folder (dashboard/groups.py).
 
 Pure: entries in, text out. `Links` names each page as the summary and the
 status page show it: relative inside the dashboard's repository, an absolute
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from pulseox_git.dashboard.groups import folded, ok_lines
 from pulseox_git.dashboard.rules import STATUSES, Entry, changes, counts, format_when
 from pulseox_git.dashboard.specs import PulseOxSpec, Settings
 from pulseox_git.dashboard.trends import trend_note
@@ -69,7 +71,13 @@ def render_summary(
     ]
     if changed:
         sections.append((f"{mark} Changes", changed))
+    fold = folded(len(entries))
     for name in STATUSES:
+        if fold and name == "OK":  # a large dashboard: OK pages counted per folder
+            ok = [links.target(e.spec)[0] for e in entries if e.status == name]
+            if ok:
+                sections.append((f"{mark} OK", ok_lines(ok)))
+            continue
         lines = [
             " ".join(
                 part
