@@ -349,19 +349,22 @@ class Bench:
 
     # -- (c) the dashboard -----------------------------------------------------
 
-    def history_stream(self, specs: int, commits: int, repo: str, folders: int = 10) -> bytes:
+    def history_stream(
+        self, specs: int, commits: int, repo: str, folders: int = 10, spacing: int = 30
+    ) -> bytes:
         """`commits` commits: the first posts every page and the spec file, each
         later one re-posts one page, with trailers as pulseox-git writes them.
         The pages are spread over `folders` folders (fewer, larger trees make
-        fast-import slower: it writes each touched tree again per commit)."""
+        fast-import slower: it writes each touched tree again per commit), one
+        commit every `spacing` seconds up to a minute ago."""
         paths = [f"jobs/team-{i % folders}/job-{i:05d}.md" for i in range(specs)]
         end = int(time.time()) - 60
-        start = end - commits * 30
+        start = end - commits * spacing
         first = [Page(p, f"first run of {p}\n", "GOOD") for p in paths]
         files = rendered(first) | {"pulseox.toml": spec_file("bench", repo, paths).encode()}
         chunks = [fast_import_commit("refs/heads/main", files, commit_message(first), start)]
         for k in range(1, commits):
-            when = start + k * 30
+            when = start + k * spacing
             page = Page(
                 paths[k % specs], f"run {k}\n", "BAD" if k % 13 == 0 else "GOOD", f"run {k}"
             )
@@ -457,7 +460,8 @@ class Bench:
         name = f"l{specs}x{commits}"
         folders = max(specs // 100, 1)  # 100 pages a folder: fast-import stays fast
         start = time.perf_counter()
-        stream = self.history_stream(specs, commits, name, folders)
+        # a post a second: every page's last post is recent, so most are OK (1d)
+        stream = self.history_stream(specs, commits, name, folders, spacing=1)
         remote = make_remote(self.work / "large" / "bench" / f"{name}.git", stream)
         made = time.perf_counter() - start
         raw_cmd = [

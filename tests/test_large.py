@@ -3,6 +3,7 @@ summary of thousands of specs (problems in full, OK folded by folder)."""
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -12,14 +13,16 @@ from typing import Any
 
 import pytest
 
-from fixtures.repos import show
+from fixtures.repos import commit_files, show
 from pulseox_git.client import PulseOxClient
 from pulseox_git.dashboard import PulseOxDashboard, board
 from pulseox_git.dashboard.foldpage import compact_strip, group_strip
 from pulseox_git.dashboard.groups import FOLD_OVER, folder
 from pulseox_git.dashboard.statuspage import Row, render_index
 from pulseox_git.specs import PulseOxSpec
-from pulseox_git.store.base import Report
+from pulseox_git.store.base import Report, path_prefixes
+from pulseox_git.store.git.command import Git
+from pulseox_git.store.git.objects import MANY_PATHS, entries
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
@@ -200,3 +203,21 @@ def test_a_large_dashboards_summary_counts_ok_pages_per_folder(remote: Path):
     assert sorted(int(d["data-count"] or 0) for d in page.all("details")) == sorted(
         int(line.split()[2]) for line in ok_section
     )
+
+
+def test_tree_entries_of_many_paths_are_those_of_few_at_a_time(bare: Path, tmp_path: Path):
+    files: dict[str, str | None] = {f"d{i % 7}/sub/p{i}.md": "x" for i in range(MANY_PATHS)}
+    files |= {"top.md": "x", "afile": "x", "d1/sub/deeper/q.md": "x"}
+    commit_files(bare, files)
+    git = Git(bare, dict(os.environ), 60.0, "test", tmp_path)
+    asked = [*files, "missing.md", "d9/none.md", "afile/under.md", "d1/sub/deeper"]
+    prefixes = path_prefixes(asked)
+    assert len(asked) > MANY_PATHS and len(prefixes) > MANY_PATHS
+    for paths in (asked, prefixes):
+        few: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(paths), 50):
+            few |= entries(git, "main", paths[start : start + 50])
+        assert entries(git, "main", paths) == few
+    found = entries(git, "main", prefixes)
+    assert found["afile"][0] == "100644" and "afile/under.md" not in found
+    assert found["d1/sub/deeper"][0] == "040000" and "missing.md" not in found

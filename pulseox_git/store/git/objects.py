@@ -10,22 +10,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pulseox_git.store.base import path_prefixes
 from pulseox_git.store.git.command import Git
 
 Entries = dict[str, tuple[str, str]]  # path -> (mode, object id)
+MANY_PATHS = 200  # past this, ls-tree lists the paths' folders (see `entries`)
 
 
 def entries(git: Git, rev: str | None, paths: Sequence[str]) -> Entries:
-    """Mode and object id of each path and each of its parent folders at `rev`."""
+    """Mode and object id of each path and each of its parent folders at `rev`.
+
+    ls-tree matches every tree entry against every path given, so 10,000 paths
+    take it a second; past `MANY_PATHS` it is given their folders instead (one
+    `dir/` lists that folder) and the answer is filtered here: the same result."""
     if rev is None or not paths:
         return {}
-    proc = git("ls-tree", "-t", "-z", rev, "--", *paths)
+    wanted: set[str] | None = None
+    specs = list(paths)
+    if len(paths) > MANY_PATHS:
+        wanted = set(path_prefixes(paths))
+        specs = sorted({f"{p.rsplit('/', 1)[0]}/" if "/" in p else p for p in paths})
+    proc = git("ls-tree", "-t", "-z", rev, "--", *specs)
     found: Entries = {}
     for record in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
         if record:
             meta, path = record.split("\t", 1)
-            mode, _type, oid = meta.split()
-            found[path] = (mode, oid)
+            if wanted is None or path in wanted:
+                mode, _type, oid = meta.split()
+                found[path] = (mode, oid)
     return found
 
 
