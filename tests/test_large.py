@@ -3,6 +3,7 @@ summary of thousands of specs (problems in full, OK folded by folder)."""
 
 from __future__ import annotations
 
+import json
 import os
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -21,7 +22,9 @@ from pulseox_git.dashboard.groups import FOLD_OVER, folder
 from pulseox_git.dashboard.statuspage import Row, render_index
 from pulseox_git.specs import PulseOxSpec
 from pulseox_git.store.base import Report, path_prefixes
+from pulseox_git.store.git import GitStore
 from pulseox_git.store.git.command import Git
+from pulseox_git.store.git.log import read_history
 from pulseox_git.store.git.objects import MANY_PATHS, entries
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -221,3 +224,32 @@ def test_tree_entries_of_many_paths_are_those_of_few_at_a_time(bare: Path, tmp_p
     found = entries(git, "main", prefixes)
     assert found["afile"][0] == "100644" and "afile/under.md" not in found
     assert found["d1/sub/deeper"][0] == "040000" and "missing.md" not in found
+
+
+def test_the_history_cache_keeps_columns_and_damaged_columns_are_no_cache(remote: Path):
+    client = PulseOxClient(clock=lambda: T0)
+    client.post("owner", "repo", "a.md", "ran", "GOOD", "first")
+    client.post("owner", "repo", "b.md", "ran", "BAD", "second")
+    client.post("owner", "repo", "a.md", "ran", "GOOD", "third")
+    store = GitStore(f"file://{remote}")
+    paths = ["a.md", "b.md"]
+    history, _ = store.run(lambda tip: store.history_cache.read(tip, paths))
+    assert history == store.run(lambda tip: read_history(store.git, tip, paths))
+    file = next(store.path.glob("pulseox-history-*.json"))
+    data = json.loads(file.read_text())
+    assert (data["paths"], data["sizes"], data["at"]) == (paths, [1, 1, 1], [0, 1, 0])
+    assert data["notes"] == ["third", "second", "first"]  # newest first
+    warm, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
+    assert outcome.mode == "hit" and warm == history
+    for damage in (
+        {"stamps": ["soon", 1, 2]},
+        {"sizes": [1, 1, 2]},
+        {"at": [0, -1, 0]},
+        {"at": [0, 5, 0]},
+        {"notes": ["third"]},
+        {"commits": [1, 2, 3]},
+        {"runs": [[0]]},
+    ):
+        file.write_text(json.dumps({**data, **damage}))
+        again, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
+        assert outcome.mode == "cold" and again == history

@@ -89,10 +89,17 @@ _UNREACHABLE = (
 )
 
 
+# Delta bases each git process keeps: git's 96 MB default makes one `git log
+# --raw` of 100,000 commits peak at 200 MB; 32 MB, at 125 MB in the same time
+# (the fetch's connectivity walk alike). As `git -c`, for every command.
+DELTA_CACHE = "'core.deltaBaseCacheLimit=32m'"
+
+
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The inherited environment without variables that redirect git, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not _GIT_ENV_DROP.match(k)}
     env.update({"GIT_TRACE_REDACT": "1", "LC_ALL": "C", "GIT_CONFIG_NOSYSTEM": "1"})
+    env["GIT_CONFIG_PARAMETERS"] = DELTA_CACHE
     env.update(extra or {})
     return env
 
