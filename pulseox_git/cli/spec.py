@@ -54,6 +54,14 @@ def add(
         str | None,
         typer.Option("--min-duration", help="A finished run shorter than this is ERROR."),
     ] = None,
+    fail_after: Annotated[
+        int,
+        typer.Option("--fail-after", help="ERROR only from the Nth BAD report in a row."),
+    ] = 1,
+    missing_after: Annotated[
+        int,
+        typer.Option("--missing-after", help="MISSING only after N missed runs."),
+    ] = 1,
     page_owner: PageOwner = None,
     page_repo: PageRepo = None,
     dry_run: DryRun = False,
@@ -69,6 +77,8 @@ def add(
         parse_grace(grace),
         max_duration=parse_limit(max_duration, "max_duration"),
         min_duration=parse_limit(min_duration, "min_duration"),
+        fail_after=fail_after,
+        missing_after=missing_after,
     )
     client = where.client(dry_run)
     print_published(add_spec(client, owner, repo, spec, dry_run), client.store(owner, repo).url)

@@ -21,7 +21,7 @@ from typing import Any
 
 from pulseox_git import settings
 from pulseox_git.client import PulseOxClient, format_response_error, utc_now
-from pulseox_git.dashboard import notify
+from pulseox_git.dashboard import alerting, notify
 from pulseox_git.dashboard.asof import AsOf
 from pulseox_git.dashboard.badges import badges
 from pulseox_git.dashboard.rules import Entry, Summary, classify
@@ -263,6 +263,7 @@ class PulseOxDashboard:
             except BadInputError:  # a cron with no next time: classify said so already
                 entry.trend = None
             entries.append(entry)
+        entries = alerting.apply(entries, now, self.settings)
         text = render_summary(entries, now, self.settings, self.links, self.extra_text)
         return Summary(entries, text, now)
 

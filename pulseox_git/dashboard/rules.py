@@ -45,6 +45,7 @@ class Entry:
     history: list[Report] = field(default_factory=list)
     trend: Trend | None = None  # figures from `history`, for the trend note
     running_since: datetime | None = None  # a run that started and has not finished
+    tolerated: str | None = None  # `1 of 3 failures`: kept out of ERROR/MISSING (alerting.py)
 
     @property
     def changed(self) -> bool:
@@ -65,6 +66,7 @@ class Entry:
             "problem": self.problem,
             "running_since": format_time(self.running_since) if self.running_since else None,
             "trend": self.trend.to_json() if self.trend else None,
+            "tolerated": self.tolerated,
         }
 
 

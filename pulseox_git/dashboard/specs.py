@@ -48,6 +48,7 @@ _SECRET_HINTS = (
     "credential",
 )
 _SPEC_KEYS = {"owner", "repo", "path", "schedule", "grace", "max_duration", "min_duration"}
+_COUNT_KEYS = ("fail_after", "missing_after")  # whole numbers, default 1
 _DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary")  # the [dashboard] table
 
 
@@ -62,7 +63,8 @@ class PulseOxSpec:
     is loaded, and the refresh puts that spec in ERROR instead of failing.
     `max_duration` and `min_duration` (keyword only) bound how long a wrapped
     run may take: a finished run outside them, or a run still going past
-    `max_duration`, is ERROR.
+    `max_duration`, is ERROR. `fail_after` and `missing_after` (default 1)
+    tolerate that many consecutive BAD reports, or missed runs, minus one.
     """
 
     owner: str
@@ -73,6 +75,8 @@ class PulseOxSpec:
     strict: InitVar[bool] = True
     max_duration: timedelta | None = field(default=None, kw_only=True)
     min_duration: timedelta | None = field(default=None, kw_only=True)
+    fail_after: int = field(default=1, kw_only=True)
+    missing_after: int = field(default=1, kw_only=True)
 
     def __post_init__(self, strict: bool) -> None:
         check_name("owner", self.owner)
@@ -84,6 +88,8 @@ class PulseOxSpec:
         object.__setattr__(self, "grace_period", parse_grace(self.grace_period))
         for name in ("max_duration", "min_duration"):
             object.__setattr__(self, name, parse_limit(getattr(self, name), name))
+        for name in _COUNT_KEYS:
+            check_count(getattr(self, name), name)
         low, high = self.min_duration, self.max_duration
         if low is not None and high is not None and low >= high:
             raise BadInputError(
@@ -102,15 +108,22 @@ class PulseOxSpec:
         return f"{self.key} every {describe(self.schedule)}{grace}{self.describe_limits()}"
 
     def describe_limits(self) -> str:
-        """` max-duration 2h min-duration 5m`, as the CLI options spell them; or ''."""
-        return "".join(
+        """` max-duration 2h min-duration 5m fail-after 3`, as the CLI options spell
+        them; or ''."""
+        limits = "".join(
             f" {name}-duration {describe(value)}"
             for name, value in (("max", self.max_duration), ("min", self.min_duration))
             if value is not None
         )
+        counts = "".join(
+            f" {name.replace('_', '-')} {getattr(self, name)}"
+            for name in _COUNT_KEYS
+            if getattr(self, name) != 1
+        )
+        return limits + counts
 
-    def to_table(self) -> dict[str, str]:
-        table = {
+    def to_table(self) -> dict[str, Any]:
+        table: dict[str, Any] = {
             "owner": self.owner,
             "repo": self.repo,
             "path": self.path,
@@ -122,20 +135,23 @@ class PulseOxSpec:
             table["max_duration"] = describe(self.max_duration)
         if self.min_duration is not None:
             table["min_duration"] = describe(self.min_duration)
+        table.update(
+            (name, getattr(self, name)) for name in _COUNT_KEYS if getattr(self, name) != 1
+        )
         return table
 
     @classmethod
     def from_table(cls, table: object, where: str) -> PulseOxSpec:
         if not isinstance(table, dict):
             raise BadInputError(f"{where}: not a table")
-        unknown = set(table) - _SPEC_KEYS
+        unknown = set(table) - _SPEC_KEYS - set(_COUNT_KEYS)
         if unknown:
             raise BadInputError(f"{where}: unknown key {sorted(unknown)[0]!r}")
         missing = {"owner", "repo", "path", "schedule"} - set(table)
         if missing:
             raise BadInputError(f"{where}: no {sorted(missing)[0]}")
         for key, value in table.items():
-            if not isinstance(value, str):
+            if key not in _COUNT_KEYS and not isinstance(value, str):
                 raise BadInputError(f"{where}: {key} must be a string, not {value!r}")
         try:
             return cls(
@@ -147,9 +163,17 @@ class PulseOxSpec:
                 strict=False,
                 max_duration=table.get("max_duration"),
                 min_duration=table.get("min_duration"),
+                **{name: table[name] for name in _COUNT_KEYS if name in table},
             )
         except BadInputError as err:
             raise BadInputError(f"{where}: {err}") from None
+
+
+def check_count(value: object, name: str) -> int:
+    """A whole number of 1 or more (`fail_after`, `missing_after`)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadInputError(f"bad {name} {value!r}: use a whole number of 1 or more")
+    return value
 
 
 def check_zone(name: str) -> str:

@@ -1,0 +1,80 @@
+"""When a verdict becomes an alert: failure tolerance (`fail_after`,
+`missing_after`), applied to the entries `rules.classify` made.
+
+Pure and cheap per spec: it looks at most `fail_after` reports back in the
+history the dashboard already read, and at most `missing_after` runs of the
+schedule ahead, so 10,000 specs cost no more than the classification did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, tzinfo
+
+from pulseox_git.dashboard.rules import Entry
+from pulseox_git.dashboard.schedule import deadline
+from pulseox_git.dashboard.specs import Settings
+from pulseox_git.page import START
+from pulseox_git.store.base import Report
+
+KEEPS = ("OK", "MISSING")  # the sections a tolerated spec may stay in; else OK
+
+
+def apply(entries: Sequence[Entry], now: datetime, settings: Settings) -> list[Entry]:
+    """Every entry after the alerting rules, in the same order (changed in place)."""
+    for entry in entries:
+        tolerate(entry, now, settings.zone)
+    return list(entries)
+
+
+def tolerate(entry: Entry, now: datetime, zone: tzinfo) -> None:
+    """Keep a spec out of ERROR before its `fail_after`th BAD report in a row, and
+    out of MISSING before its `missing_after`th missed run. It stays where it was
+    (OK, or MISSING if it was missing), with a note such as `1 of 3 failures
+    tolerated`; a GOOD report ends the run of BADs, so the count starts again."""
+    spec = entry.spec
+    if entry.status == "ERROR" and entry.report == "BAD" and entry.problem is None:
+        limit, what = spec.fail_after, "failures"
+        count = consecutive_bad(entry.history, limit) if limit > 1 else limit
+    elif entry.status == "MISSING" and entry.problem == "late" and entry.updated is not None:
+        limit, what = spec.missing_after, "missed runs"
+        alive = max(entry.updated, entry.running_since or entry.updated)
+        count = missed_runs(spec.schedule, alive, now, spec.grace_period, zone, limit)
+    else:
+        return
+    if count >= limit:
+        return
+    entry.tolerated = f"{count} of {limit} {what}"
+    entry.status = entry.previous if entry.previous in KEEPS else "OK"
+    entry.note = f"{entry.tolerated} tolerated" + (f": {entry.note}" if entry.note else "")
+
+
+def consecutive_bad(history: Sequence[Report], limit: int) -> int:
+    """BAD reports in a row at the newest end of `history` (start markers skipped),
+    counted up to `limit`; at least 1 (the tip said BAD)."""
+    count = 0
+    for report in history:
+        if report.report == START:
+            continue
+        if report.report != "BAD" or count >= limit:
+            break
+        count += 1
+    return max(count, 1)
+
+
+def missed_runs(
+    schedule: timedelta | str,
+    alive: datetime,
+    now: datetime,
+    grace: timedelta | None,
+    zone: tzinfo,
+    limit: int,
+) -> int:
+    """Scheduled runs after `alive` whose deadline (plus grace) has passed, up to `limit`."""
+    count, due = 0, alive
+    while count < limit:
+        due = deadline(schedule, due, None, zone)
+        if now <= due + (grace or timedelta(0)):
+            break
+        count += 1
+    return count
