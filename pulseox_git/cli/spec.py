@@ -62,6 +62,10 @@ def add(
         int,
         typer.Option("--missing-after", help="MISSING only after N missed runs."),
     ] = 1,
+    remind_every: Annotated[
+        str | None,
+        typer.Option("--remind-every", help="Notify again at this cadence while ERROR/MISSING."),
+    ] = None,
     page_owner: PageOwner = None,
     page_repo: PageRepo = None,
     dry_run: DryRun = False,
@@ -79,6 +83,7 @@ def add(
         min_duration=parse_limit(min_duration, "min_duration"),
         fail_after=fail_after,
         missing_after=missing_after,
+        remind_every=parse_limit(remind_every, "remind_every"),
     )
     client = where.client(dry_run)
     print_published(add_spec(client, owner, repo, spec, dry_run), client.store(owner, repo).url)

@@ -1,5 +1,6 @@
 """When a verdict becomes an alert: failure tolerance (`fail_after`,
-`missing_after`), applied to the entries `rules.classify` made.
+`missing_after`) and reminders (`remind_every`), applied to the entries
+`rules.classify` made; and the one message a refresh sends.
 
 Pure and cheap per spec: it looks at most `fail_after` reports back in the
 history the dashboard already read, and at most `missing_after` runs of the
@@ -10,20 +11,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
-from pulseox_git.dashboard.rules import Entry
+from pulseox_git.dashboard import notify
+from pulseox_git.dashboard.rules import Entry, changes
 from pulseox_git.dashboard.schedule import deadline
 from pulseox_git.dashboard.specs import Settings
+from pulseox_git.dashboard.state import stored_time
+from pulseox_git.durations import brief
 from pulseox_git.page import START
 from pulseox_git.store.base import Report
 
 KEEPS = ("OK", "MISSING")  # the sections a tolerated spec may stay in; else OK
+ALERTING = ("ERROR", "MISSING")  # the statuses reminders repeat
 
 
-def apply(entries: Sequence[Entry], now: datetime, settings: Settings) -> list[Entry]:
+def apply(
+    entries: Sequence[Entry],
+    now: datetime,
+    settings: Settings,
+    previous: dict[str, dict[str, Any]],
+) -> list[Entry]:
     """Every entry after the alerting rules, in the same order (changed in place)."""
     for entry in entries:
         tolerate(entry, now, settings.zone)
+        track(entry, previous.get(entry.spec.key, {}), now, settings.remind_every)
     return list(entries)
 
 
@@ -78,3 +90,60 @@ def missed_runs(
             break
         count += 1
     return count
+
+
+def track(
+    entry: Entry, state: dict[str, Any], now: datetime, remind_every: timedelta | None
+) -> None:
+    """Since when the entry has had its status, and whether a reminder is due:
+    while it stays ERROR or MISSING, once `remind_every` (the spec's, else the
+    dashboard's) has passed since the last notification, and not before."""
+    if entry.changed:
+        entry.since = entry.notified = now
+        return
+    entry.since = stored_time(state, "since") or now
+    entry.notified = stored_time(state, "notified")
+    every = entry.spec.remind_every or remind_every
+    due = every is not None and now - (entry.notified or entry.since) >= every
+    if due and entry.status in ALERTING:
+        entry.reminder, entry.notified = True, now
+
+
+def message(dashboard: str, entries: Sequence[Entry]) -> tuple[str, str] | None:
+    """The subject and text of one notification about `entries`: their changes,
+    worst first, then their reminders; None when there is nothing to say."""
+    changed = changes(entries)
+    reminders = [e for e in entries if e.reminder]
+    if not changed and not reminders:
+        return None
+    counted = [f"{len(changed)} status change(s)"] if changed else []
+    counted += [f"{len(reminders)} reminder(s)"] if reminders else []
+    subject = f"pulseox-git {dashboard}: {', '.join(counted)}"
+    lines = [subject]
+    lines += [f"- {e.spec.key} {e.previous} --> {e.status} {e.note}".rstrip() for e in changed]
+    lines += [
+        f"- {e.spec.key} reminder: still {e.status} after {lasted(e)} {e.note}".rstrip()
+        for e in reminders
+    ]
+    return subject, "\n".join(lines)
+
+
+def lasted(entry: Entry) -> str:
+    """How long the entry has had its status, as of this notification."""
+    if entry.since is None or entry.notified is None:
+        return "a while"
+    return brief(entry.notified - entry.since)
+
+
+def send(
+    providers: dict[str, dict[str, Any]],
+    dashboard: str,
+    entries: Sequence[Entry],
+    timeout: float,
+) -> list[str]:
+    """Tell every provider what changed and what is still wrong; the failures."""
+    said = message(dashboard, entries)
+    if said is None or not providers:
+        return []
+    subject, text = said
+    return notify.send(providers, text, timeout, subject)

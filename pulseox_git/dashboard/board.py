@@ -35,7 +35,7 @@ from pulseox_git.dashboard.specs import (
 )
 from pulseox_git.dashboard.specs import dumps as dump_specs
 from pulseox_git.dashboard.specs import loads as load_specs
-from pulseox_git.dashboard.state import STATE_FILE, load_state, state_bytes
+from pulseox_git.dashboard.state import STATE_FILE, load_state, state_bytes, statuses
 from pulseox_git.dashboard.statuspage import render_index, rows_for
 from pulseox_git.dashboard.summary import WEB_LINK, Links, render_summary
 from pulseox_git.dashboard.trends import trend
@@ -263,7 +263,7 @@ class PulseOxDashboard:
             except BadInputError:  # a cron with no next time: classify said so already
                 entry.trend = None
             entries.append(entry)
-        entries = alerting.apply(entries, now, self.settings)
+        entries = alerting.apply(entries, now, self.settings, self.previous)
         text = render_summary(entries, now, self.settings, self.links, self.extra_text)
         return Summary(entries, text, now)
 
@@ -342,7 +342,7 @@ class PulseOxDashboard:
 
         self.published = self.store().publish(make_change, dry_run=dry)
         if not dry and self.summary is not None:
-            self.previous = {e.spec.key: {"status": e.status} for e in self.summary.entries}
+            self.previous = statuses(self.summary.entries)
             self._config_text = self._config_bytes().decode()
             if allow_notify_change:
                 self.notify_changes()
@@ -364,22 +364,15 @@ class PulseOxDashboard:
         return self.notify_warnings
 
     def notify_changes(self) -> list[str]:
-        """Send the Changes to every provider, if any status changed; the failures."""
+        """Send the Changes and the reminders due to every provider; the failures."""
         self.notify_failures = []
-        providers = self._providers()
-        if not self.summary or not self.summary.changes or not providers:
-            return []
-        subject = (
-            f"pulseox-git {self.owner}/{self.repo}: {len(self.summary.changes)} status change(s)"
-        )
-        lines = [subject]
-        lines += [
-            f"- {e.spec.key} {e.previous} --> {e.status} {e.note}".rstrip()
-            for e in self.summary.changes
-        ]
-        self.notify_failures = notify.send(
-            providers, "\n".join(lines), self.notify_timeout, subject
-        )
+        if self.summary is not None:
+            self.notify_failures = alerting.send(
+                self._providers(),
+                f"{self.owner}/{self.repo}",
+                self.summary.entries,
+                self.notify_timeout,
+            )
         return self.notify_failures
 
     def report(self) -> dict[str, Any]:

@@ -46,6 +46,9 @@ class Entry:
     trend: Trend | None = None  # figures from `history`, for the trend note
     running_since: datetime | None = None  # a run that started and has not finished
     tolerated: str | None = None  # `1 of 3 failures`: kept out of ERROR/MISSING (alerting.py)
+    since: datetime | None = None  # when the spec entered this status (from the state file)
+    notified: datetime | None = None  # when a notification about it was last due
+    reminder: bool = False  # still ERROR/MISSING, and `remind_every` has passed since then
 
     @property
     def changed(self) -> bool:

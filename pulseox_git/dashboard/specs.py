@@ -47,9 +47,12 @@ _SECRET_HINTS = (
     "sid",
     "credential",
 )
-_SPEC_KEYS = {"owner", "repo", "path", "schedule", "grace", "max_duration", "min_duration"}
+_SPEC_KEYS = {
+    *("owner", "repo", "path", "schedule", "grace"),
+    *("max_duration", "min_duration", "remind_every"),
+}
 _COUNT_KEYS = ("fail_after", "missing_after")  # whole numbers, default 1
-_DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary")  # the [dashboard] table
+_DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary", "remind_every")  # [dashboard]
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class PulseOxSpec:
     run may take: a finished run outside them, or a run still going past
     `max_duration`, is ERROR. `fail_after` and `missing_after` (default 1)
     tolerate that many consecutive BAD reports, or missed runs, minus one.
+    `remind_every` repeats the notification while the spec stays ERROR or
+    MISSING (else the dashboard's `remind_every`, if any).
     """
 
     owner: str
@@ -77,6 +82,7 @@ class PulseOxSpec:
     min_duration: timedelta | None = field(default=None, kw_only=True)
     fail_after: int = field(default=1, kw_only=True)
     missing_after: int = field(default=1, kw_only=True)
+    remind_every: timedelta | None = field(default=None, kw_only=True)
 
     def __post_init__(self, strict: bool) -> None:
         check_name("owner", self.owner)
@@ -86,7 +92,7 @@ class PulseOxSpec:
         if strict and isinstance(self.schedule, str):
             check_cron_runs(self.schedule)
         object.__setattr__(self, "grace_period", parse_grace(self.grace_period))
-        for name in ("max_duration", "min_duration"):
+        for name in ("max_duration", "min_duration", "remind_every"):
             object.__setattr__(self, name, parse_limit(getattr(self, name), name))
         for name in _COUNT_KEYS:
             check_count(getattr(self, name), name)
@@ -115,6 +121,8 @@ class PulseOxSpec:
             for name, value in (("max", self.max_duration), ("min", self.min_duration))
             if value is not None
         )
+        if self.remind_every is not None:
+            limits += f" remind-every {describe(self.remind_every)}"
         counts = "".join(
             f" {name.replace('_', '-')} {getattr(self, name)}"
             for name in _COUNT_KEYS
@@ -135,6 +143,8 @@ class PulseOxSpec:
             table["max_duration"] = describe(self.max_duration)
         if self.min_duration is not None:
             table["min_duration"] = describe(self.min_duration)
+        if self.remind_every is not None:
+            table["remind_every"] = describe(self.remind_every)
         table.update(
             (name, getattr(self, name)) for name in _COUNT_KEYS if getattr(self, name) != 1
         )
@@ -163,6 +173,7 @@ class PulseOxSpec:
                 strict=False,
                 max_duration=table.get("max_duration"),
                 min_duration=table.get("min_duration"),
+                remind_every=table.get("remind_every"),
                 **{name: table[name] for name in _COUNT_KEYS if name in table},
             )
         except BadInputError as err:
@@ -238,6 +249,7 @@ class Settings:
     notify: dict[str, dict[str, Any]] = field(default_factory=dict)
     trends: TrendSettings = field(default_factory=TrendSettings)  # the [trends] table
     summary: str | None = None  # where the summary goes; default summary.md (or .org)
+    remind_every: timedelta | None = None  # for specs that do not set their own
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -251,6 +263,7 @@ class Settings:
         if not isinstance(tolerance, timedelta) or tolerance < timedelta(0):
             raise BadInputError(f"bad tolerance {self.tolerance!r}: it must not be negative")
         object.__setattr__(self, "tolerance", tolerance)
+        object.__setattr__(self, "remind_every", parse_limit(self.remind_every, "remind_every"))
         object.__setattr__(self, "notify", check_notify(self.notify, stored=True))
 
     @property
@@ -266,6 +279,8 @@ class Settings:
         table = {"mode": self.mode, "tz": self.tz, "tolerance": describe(self.tolerance)}
         if self.summary is not None:
             table["summary"] = self.summary
+        if self.remind_every is not None:
+            table["remind_every"] = describe(self.remind_every)
         return table
 
 
