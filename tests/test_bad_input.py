@@ -34,6 +34,8 @@ SPEC_ADD = [
     "1h",
 ]
 REFRESH = ["dashboard", "refresh", "--owner", "owner", "--repo", "repo"]
+PAUSE = ["spec", "pause", "--owner", "owner", "--repo", "repo", "--path", "jobs/a.md"]
+BAD_GLOBS = ["", " jobs/*", "jobs/[a", "/jobs/*", "a\nb", "jobs/\x7f"]
 RUN = ["run", "--owner", "owner", "--repo", "repo", "--path", "jobs/r.md"]
 
 
@@ -191,6 +193,15 @@ CLI_CASES = [
     # a minimum at or over the maximum can never be met
     *rows("spec add", [*SPEC_ADD, "--max-duration", "1h"], "--min-duration", ["1h", "2h"]),
     *rows("spec add", SPEC_ADD, "--path", ["../x.md", ".git/config", ""]),
+    *rows("spec add", SPEC_ADD, "--fail-after", ["0", "-2"]),
+    *rows("spec add", SPEC_ADD, "--fail-after", ["many"], named="--fail-after"),
+    *rows("spec add", SPEC_ADD, "--missing-after", ["0"]),
+    *rows("spec add", SPEC_ADD, "--remind-every", ["0", "-4h", "soon"]),
+    *rows("spec pause", PAUSE, "--path", BAD_GLOBS),
+    *rows("spec pause", PAUSE, "--path", ["nothing/*"]),  # matches no spec
+    *rows("spec pause", PAUSE, "--until", ["soon", "0", "-1h", "2020-01-01T00:00Z", "2026-13-01"]),
+    *rows("spec pause", PAUSE, "--reason", ["a\nb"]),
+    *rows("spec resume", ["spec", "resume", *PAUSE[2:]], "--path", ["jobs/a.md", "[x"]),
     *rows("spec add", SPEC_ADD, "--page-owner", ["a b", "-x"]),
     *rows("spec add", SPEC_ADD, "--page-repo", ["../x"]),
     *rows(

@@ -1,6 +1,7 @@
 """When a verdict becomes an alert: failure tolerance (`fail_after`,
-`missing_after`) and reminders (`remind_every`), applied to the entries
-`rules.classify` made; and the one message a refresh sends.
+`missing_after`), pauses and maintenance windows (pauses.py) and reminders
+(`remind_every`), applied to the entries `rules.classify` made; and the one
+message a refresh sends.
 
 Pure and cheap per spec: it looks at most `fail_after` reports back in the
 history the dashboard already read, and at most `missing_after` runs of the
@@ -14,7 +15,8 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from pulseox_git.dashboard import notify
-from pulseox_git.dashboard.rules import Entry, changes
+from pulseox_git.dashboard.pauses import Holds
+from pulseox_git.dashboard.rules import HELD, Entry, changes, format_when
 from pulseox_git.dashboard.schedule import deadline
 from pulseox_git.dashboard.specs import Settings
 from pulseox_git.dashboard.state import stored_time
@@ -33,8 +35,11 @@ def apply(
     previous: dict[str, dict[str, Any]],
 ) -> list[Entry]:
     """Every entry after the alerting rules, in the same order (changed in place)."""
+    holds = Holds(settings.pauses, settings.maintenance, now)
     for entry in entries:
         tolerate(entry, now, settings.zone)
+        if holds and entry.status in ALERTING:
+            hold_back(entry, holds, settings.tz)
         track(entry, previous.get(entry.spec.key, {}), now, settings.remind_every)
     return list(entries)
 
@@ -59,6 +64,21 @@ def tolerate(entry: Entry, now: datetime, zone: tzinfo) -> None:
     entry.tolerated = f"{count} of {limit} {what}"
     entry.status = entry.previous if entry.previous in KEEPS else "OK"
     entry.note = f"{entry.tolerated} tolerated" + (f": {entry.note}" if entry.note else "")
+
+
+def hold_back(entry: Entry, holds: Holds, tz: str) -> None:
+    """PAUSED instead of ERROR or MISSING while a pause or window holds the spec,
+    with its reason and end time in the note."""
+    hold = holds.find(entry.spec.path, entry.spec.key, entry.status)
+    if hold is None:
+        return
+    until = f"until {format_when(hold.until, tz)}" if hold.until else "until resumed"
+    word = "paused" if hold.kind == "pause" else "maintenance"
+    by = f" by {hold.by}" if hold.by else ""
+    why = f": {hold.reason}" if hold.reason else ""
+    was = f"{entry.status}: {entry.note}" if entry.note else entry.status
+    entry.status, entry.hold = HELD, hold
+    entry.note = f"{word} {until}{by}{why} (would be {was})"
 
 
 def consecutive_bad(history: Sequence[Report], limit: int) -> int:
@@ -99,7 +119,8 @@ def track(
     while it stays ERROR or MISSING, once `remind_every` (the spec's, else the
     dashboard's) has passed since the last notification, and not before."""
     if entry.changed:
-        entry.since = entry.notified = now
+        entry.since = now
+        entry.notified = now if entry.status != HELD else stored_time(state, "notified")
         return
     entry.since = stored_time(state, "since") or now
     entry.notified = stored_time(state, "notified")
@@ -111,8 +132,9 @@ def track(
 
 def message(dashboard: str, entries: Sequence[Entry]) -> tuple[str, str] | None:
     """The subject and text of one notification about `entries`: their changes,
-    worst first, then their reminders; None when there is nothing to say."""
-    changed = changes(entries)
+    worst first (a spec going PAUSED is not news), then their reminders; None
+    when there is nothing to say."""
+    changed = [e for e in changes(entries) if e.status != HELD]
     reminders = [e for e in entries if e.reminder]
     if not changed and not reminders:
         return None

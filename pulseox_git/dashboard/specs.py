@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
+from pulseox_git.dashboard.pauses import Pause, Window
 from pulseox_git.dashboard.schedule import (
     Schedule,
     check_cron_runs,
@@ -250,6 +251,8 @@ class Settings:
     trends: TrendSettings = field(default_factory=TrendSettings)  # the [trends] table
     summary: str | None = None  # where the summary goes; default summary.md (or .org)
     remind_every: timedelta | None = None  # for specs that do not set their own
+    pauses: tuple[Pause, ...] = ()  # [[pause]] tables (`spec pause`)
+    maintenance: tuple[Window, ...] = ()  # [[maintenance]] tables
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -303,7 +306,7 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise BadInputError(f"{where} is not valid TOML: {err}") from None
-    unknown = set(data) - {"dashboard", "notify", "spec", "trends"}
+    unknown = set(data) - {"dashboard", "notify", "spec", "trends", "pause", "maintenance"}
     if unknown:
         raise BadInputError(f"{where}: unknown table {sorted(unknown)[0]!r}")
     board = data.get("dashboard", {})
@@ -312,11 +315,17 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
         raise BadInputError(
             f"{where}: [dashboard] may only set {', '.join(_DASHBOARD_KEYS)}, not {extra!r}"
         )
+    pauses = tuple(Pause.from_table(t, f"{where}, pause {i}") for i, t in _tables(data, "pause"))
+    windows = tuple(
+        Window.from_table(t, f"{where}, maintenance {i}") for i, t in _tables(data, "maintenance")
+    )
     try:
         settings = Settings(
             **board,
             notify=data.get("notify", {}),
             trends=TrendSettings.from_toml(data.get("trends")),
+            pauses=pauses,
+            maintenance=windows,
         )
     except BadInputError as err:
         raise BadInputError(f"{where}: {err}") from None
@@ -345,7 +354,18 @@ def dumps(specs: list[PulseOxSpec], settings: Settings) -> str:
     )
     # one [[spec]] table per spec (tomli-w would pick inline tables for short ones)
     tables = "".join(f"\n[[spec]]\n{tomli_w.dumps(spec.to_table())}" for spec in specs)
+    held = [("pause", p.to_table()) for p in settings.pauses]
+    held += [("maintenance", w.to_table()) for w in settings.maintenance]
+    tables += "".join(f"\n[[{name}]]\n{tomli_w.dumps(table)}" for name, table in held)
     return header + tomli_w.dumps(data) + tables
+
+
+def _tables(data: dict[str, Any], name: str) -> list[tuple[int, object]]:
+    """The [[name]] tables of a spec file, numbered from 1."""
+    tables = data.get(name, [])
+    if not isinstance(tables, list):
+        raise BadInputError(f"{SPEC_FILE}: {name} must be an array of [[{name}]] tables")
+    return list(enumerate(tables, 1))
 
 
 def check_unique(specs: list[PulseOxSpec], where: str = "the spec list") -> None:

@@ -97,7 +97,7 @@ def render_summary(
         )
     if extra_text:
         body += "\n\n" + extra_text.strip("\n")
-    bad = any(e.status != "OK" for e in entries)
+    bad = any(e.status in ("ERROR", "MISSING") for e in entries)  # PAUSED is known
     return render(
         settings.summary_path,
         body,
