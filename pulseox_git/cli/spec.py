@@ -68,6 +68,10 @@ def add(
         str | None,
         typer.Option("--remind-every", help="Notify again at this cadence while ERROR/MISSING."),
     ] = None,
+    depends_on: Annotated[
+        list[str] | None,
+        typer.Option("--depends-on", help="A page this one needs (path or owner/repo:path)."),
+    ] = None,
     page_owner: PageOwner = None,
     page_repo: PageRepo = None,
     dry_run: DryRun = False,
@@ -86,6 +90,7 @@ def add(
         fail_after=fail_after,
         missing_after=missing_after,
         remind_every=parse_limit(remind_every, "remind_every"),
+        depends_on=tuple(depends_on or ()),
     )
     client = where.client(dry_run)
     print_published(add_spec(client, owner, repo, spec, dry_run), client.store(owner, repo).url)

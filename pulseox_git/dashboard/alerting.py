@@ -1,7 +1,7 @@
 """When a verdict becomes an alert: failure tolerance (`fail_after`,
-`missing_after`), pauses and maintenance windows (pauses.py) and reminders
-(`remind_every`), applied to the entries `rules.classify` made; and the one
-message a refresh sends.
+`missing_after`), pauses and maintenance windows (pauses.py), dependencies
+(depends.py) and reminders (`remind_every`), applied to the entries
+`rules.classify` made; and the one message a refresh sends.
 
 Pure and cheap per spec: it looks at most `fail_after` reports back in the
 history the dashboard already read, and at most `missing_after` runs of the
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from pulseox_git.dashboard import notify
+from pulseox_git.dashboard import depends, notify
 from pulseox_git.dashboard.pauses import Holds
 from pulseox_git.dashboard.rules import HELD, Entry, changes, format_when
 from pulseox_git.dashboard.schedule import deadline
@@ -41,6 +41,7 @@ def apply(
         if holds and entry.status in ALERTING:
             hold_back(entry, holds, settings.tz)
         track(entry, previous.get(entry.spec.key, {}), now, settings.remind_every)
+    depends.block(entries)
     return list(entries)
 
 
@@ -141,13 +142,39 @@ def message(dashboard: str, entries: Sequence[Entry]) -> tuple[str, str] | None:
     counted = [f"{len(changed)} status change(s)"] if changed else []
     counted += [f"{len(reminders)} reminder(s)"] if reminders else []
     subject = f"pulseox-git {dashboard}: {', '.join(counted)}"
+    under, folded = fold([*changed, *reminders])
     lines = [subject]
-    lines += [f"- {e.spec.key} {e.previous} --> {e.status} {e.note}".rstrip() for e in changed]
+    lines += [
+        f"- {e.spec.key} {e.previous} --> {e.status} {e.note}".rstrip() + blocks(e, under)
+        for e in changed
+        if e.spec.key not in folded
+    ]
     lines += [
         f"- {e.spec.key} reminder: still {e.status} after {lasted(e)} {e.note}".rstrip()
+        + blocks(e, under)
         for e in reminders
+        if e.spec.key not in folded
     ]
     return subject, "\n".join(lines)
+
+
+def fold(told: Sequence[Entry]) -> tuple[dict[str, list[Entry]], set[str]]:
+    """The blocked entries of a message under their topmost blocked-by ancestor
+    in it (by key), and the keys of all of them: one line names them all."""
+    keys = {e.spec.key: e for e in told}
+    found: dict[str, list[Entry]] = {}
+    for entry in told:
+        top, up = None, entry.blocked_by
+        while up is not None and up in keys:
+            top, up = up, keys[up].blocked_by
+        if top is not None:
+            found.setdefault(top, []).append(entry)
+    return found, {e.spec.key for kids in found.values() for e in kids}
+
+
+def blocks(entry: Entry, under: dict[str, list[Entry]]) -> str:
+    kids = under.get(entry.spec.key, [])
+    return f"; blocks {', '.join(e.spec.key for e in kids)}" if kids else ""
 
 
 def lasted(entry: Entry) -> str:

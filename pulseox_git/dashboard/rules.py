@@ -53,6 +53,7 @@ class Entry:
     notified: datetime | None = None  # when a notification about it was last due
     reminder: bool = False  # still ERROR/MISSING, and `remind_every` has passed since then
     hold: Hold | None = None  # why it is PAUSED
+    blocked_by: str | None = None  # the key of a failing spec this failing one depends on
 
     @property
     def changed(self) -> bool:
@@ -75,6 +76,7 @@ class Entry:
             "trend": self.trend.to_json() if self.trend else None,
             "tolerated": self.tolerated,
             "pause": self.hold.to_json() if self.hold else None,
+            "blocked_by": self.blocked_by,
         }
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
+from pulseox_git.dashboard.depends import check_depends, check_graph, written
 from pulseox_git.dashboard.pauses import Pause, Window
 from pulseox_git.dashboard.schedule import (
     Schedule,
@@ -50,8 +51,9 @@ _SECRET_HINTS = (
 )
 _SPEC_KEYS = {
     *("owner", "repo", "path", "schedule", "grace"),
-    *("max_duration", "min_duration", "remind_every"),
+    *("max_duration", "min_duration", "remind_every", "depends_on"),
 }
+_LIST_KEYS = ("depends_on",)  # lists of strings
 _COUNT_KEYS = ("fail_after", "missing_after")  # whole numbers, default 1
 _DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary", "remind_every")  # [dashboard]
 
@@ -70,7 +72,8 @@ class PulseOxSpec:
     `max_duration`, is ERROR. `fail_after` and `missing_after` (default 1)
     tolerate that many consecutive BAD reports, or missed runs, minus one.
     `remind_every` repeats the notification while the spec stays ERROR or
-    MISSING (else the dashboard's `remind_every`, if any).
+    MISSING (else the dashboard's `remind_every`, if any). `depends_on` names
+    the pages this one needs (paths here, or `owner/repo:path`), kept as keys.
     """
 
     owner: str
@@ -84,6 +87,7 @@ class PulseOxSpec:
     fail_after: int = field(default=1, kw_only=True)
     missing_after: int = field(default=1, kw_only=True)
     remind_every: timedelta | None = field(default=None, kw_only=True)
+    depends_on: tuple[str, ...] = field(default=(), kw_only=True)
 
     def __post_init__(self, strict: bool) -> None:
         check_name("owner", self.owner)
@@ -97,6 +101,9 @@ class PulseOxSpec:
             object.__setattr__(self, name, parse_limit(getattr(self, name), name))
         for name in _COUNT_KEYS:
             check_count(getattr(self, name), name)
+        object.__setattr__(
+            self, "depends_on", check_depends(self.depends_on, self.owner, self.repo)
+        )
         low, high = self.min_duration, self.max_duration
         if low is not None and high is not None and low >= high:
             raise BadInputError(
@@ -108,6 +115,10 @@ class PulseOxSpec:
     def key(self) -> str:
         """Names the spec across repositories: `owner/repo:path`."""
         return f"{self.owner}/{self.repo}:{self.path}"
+
+    def written(self, key: str) -> str:
+        """Another spec's key as this one names it (a path when in the same repository)."""
+        return written(key, self.owner, self.repo)
 
     def describe(self) -> str:
         """One line, as `spec list` prints it: `o/r:jobs/a.md every 1d grace 1h`."""
@@ -124,6 +135,7 @@ class PulseOxSpec:
         )
         if self.remind_every is not None:
             limits += f" remind-every {describe(self.remind_every)}"
+        limits += "".join(f" depends-on {self.written(key)}" for key in self.depends_on)
         counts = "".join(
             f" {name.replace('_', '-')} {getattr(self, name)}"
             for name in _COUNT_KEYS
@@ -146,6 +158,8 @@ class PulseOxSpec:
             table["min_duration"] = describe(self.min_duration)
         if self.remind_every is not None:
             table["remind_every"] = describe(self.remind_every)
+        if self.depends_on:
+            table["depends_on"] = [self.written(key) for key in self.depends_on]
         table.update(
             (name, getattr(self, name)) for name in _COUNT_KEYS if getattr(self, name) != 1
         )
@@ -162,6 +176,8 @@ class PulseOxSpec:
         if missing:
             raise BadInputError(f"{where}: no {sorted(missing)[0]}")
         for key, value in table.items():
+            if key in _LIST_KEYS and isinstance(value, list):
+                continue
             if key not in _COUNT_KEYS and not isinstance(value, str):
                 raise BadInputError(f"{where}: {key} must be a string, not {value!r}")
         try:
@@ -175,6 +191,7 @@ class PulseOxSpec:
                 max_duration=table.get("max_duration"),
                 min_duration=table.get("min_duration"),
                 remind_every=table.get("remind_every"),
+                depends_on=tuple(table.get("depends_on", ())),
                 **{name: table[name] for name in _COUNT_KEYS if name in table},
             )
         except BadInputError as err:
@@ -369,8 +386,10 @@ def _tables(data: dict[str, Any], name: str) -> list[tuple[int, object]]:
 
 
 def check_unique(specs: list[PulseOxSpec], where: str = "the spec list") -> None:
+    """Each spec once, and their dependencies watched and without cycles."""
     seen: set[str] = set()
     for spec in specs:
         if spec.key in seen:
             raise BadInputError(f"spec {spec.key!r} appears twice in {where}")
         seen.add(spec.key)
+    check_graph(specs, where)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from pulseox_git.dashboard.depends import children
 from pulseox_git.dashboard.rules import STATUSES, Entry, changes, counts, format_when
 from pulseox_git.dashboard.specs import PulseOxSpec, Settings
 from pulseox_git.dashboard.trends import trend_note
@@ -69,21 +70,21 @@ def render_summary(
     ]
     if changed:
         sections.append((f"{mark} Changes", changed))
+    blocked = children(entries)
+
+    def lines_of(e: Entry, indent: str = "") -> list[str]:
+        """An entry's line, then those of the failing specs it blocks, indented."""
+        parts = (
+            f"- {link(e)}",
+            e.note,
+            trend_note(e.trend, settings.zone),
+            format_when(e.updated, tz),
+        )
+        line = indent + " ".join(part for part in parts if part)
+        return [line, *(x for c in blocked.get(e.spec.key, []) for x in lines_of(c, indent + "  "))]
+
     for name in STATUSES:
-        lines = [
-            " ".join(
-                part
-                for part in (
-                    f"- {link(e)}",
-                    e.note,
-                    trend_note(e.trend, settings.zone),
-                    format_when(e.updated, tz),
-                )
-                if part
-            )
-            for e in entries
-            if e.status == name
-        ]
+        lines = [x for e in entries if e.status == name and not e.blocked_by for x in lines_of(e)]
         if lines:
             sections.append((f"{mark} {name}", lines))
     body = "\n\n".join("\n".join([title, *lines]) for title, lines in sections)
