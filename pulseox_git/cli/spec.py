@@ -72,6 +72,10 @@ def add(
         list[str] | None,
         typer.Option("--depends-on", help="A page this one needs (path or owner/repo:path)."),
     ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="A tag for routing notifications ([notify.X] tags)."),
+    ] = None,
     page_owner: PageOwner = None,
     page_repo: PageRepo = None,
     dry_run: DryRun = False,
@@ -91,6 +95,7 @@ def add(
         missing_after=missing_after,
         remind_every=parse_limit(remind_every, "remind_every"),
         depends_on=tuple(depends_on or ()),
+        tags=tuple(tag or ()),
     )
     client = where.client(dry_run)
     print_published(add_spec(client, owner, repo, spec, dry_run), client.store(owner, repo).url)

@@ -18,7 +18,7 @@ from pulseox_git.dashboard import depends, notify
 from pulseox_git.dashboard.pauses import Holds
 from pulseox_git.dashboard.rules import HELD, Entry, changes, format_when
 from pulseox_git.dashboard.schedule import deadline
-from pulseox_git.dashboard.specs import Settings
+from pulseox_git.dashboard.specs import TAGS, Settings
 from pulseox_git.dashboard.state import stored_time
 from pulseox_git.durations import brief
 from pulseox_git.page import START
@@ -190,9 +190,16 @@ def send(
     entries: Sequence[Entry],
     timeout: float,
 ) -> list[str]:
-    """Tell every provider what changed and what is still wrong; the failures."""
-    said = message(dashboard, entries)
-    if said is None or not providers:
-        return []
-    subject, text = said
-    return notify.send(providers, text, timeout, subject)
+    """Tell every provider what changed and what is still wrong: a provider with
+    a `tags` filter hears only about specs with one of its tags, one without
+    hears everything. The failures, one line each."""
+    failures = []
+    for provider, kwargs in providers.items():
+        wanted = set(kwargs.get(TAGS, ()))
+        said = message(
+            dashboard, [e for e in entries if wanted & set(e.spec.tags)] if wanted else entries
+        )
+        if said is not None:
+            settings = {provider: {k: v for k, v in kwargs.items() if k != TAGS}}
+            failures += notify.send(settings, said[1], timeout, said[0])
+    return failures

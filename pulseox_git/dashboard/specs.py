@@ -51,9 +51,11 @@ _SECRET_HINTS = (
 )
 _SPEC_KEYS = {
     *("owner", "repo", "path", "schedule", "grace"),
-    *("max_duration", "min_duration", "remind_every", "depends_on"),
+    *("max_duration", "min_duration", "remind_every", "depends_on", "tags"),
 }
-_LIST_KEYS = ("depends_on",)  # lists of strings
+_LIST_KEYS = ("depends_on", "tags")  # lists of strings
+_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+TAGS = "tags"  # the key of a [notify.PROVIDER] table that filters by spec tags
 _COUNT_KEYS = ("fail_after", "missing_after")  # whole numbers, default 1
 _DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary", "remind_every")  # [dashboard]
 
@@ -73,7 +75,8 @@ class PulseOxSpec:
     tolerate that many consecutive BAD reports, or missed runs, minus one.
     `remind_every` repeats the notification while the spec stays ERROR or
     MISSING (else the dashboard's `remind_every`, if any). `depends_on` names
-    the pages this one needs (paths here, or `owner/repo:path`), kept as keys.
+    the pages this one needs (paths here, or `owner/repo:path`), kept as keys;
+    `tags` route its notifications to the providers that ask for them.
     """
 
     owner: str
@@ -88,6 +91,7 @@ class PulseOxSpec:
     missing_after: int = field(default=1, kw_only=True)
     remind_every: timedelta | None = field(default=None, kw_only=True)
     depends_on: tuple[str, ...] = field(default=(), kw_only=True)
+    tags: tuple[str, ...] = field(default=(), kw_only=True)
 
     def __post_init__(self, strict: bool) -> None:
         check_name("owner", self.owner)
@@ -104,6 +108,7 @@ class PulseOxSpec:
         object.__setattr__(
             self, "depends_on", check_depends(self.depends_on, self.owner, self.repo)
         )
+        object.__setattr__(self, "tags", check_tags(self.tags, "tags"))
         low, high = self.min_duration, self.max_duration
         if low is not None and high is not None and low >= high:
             raise BadInputError(
@@ -136,6 +141,7 @@ class PulseOxSpec:
         if self.remind_every is not None:
             limits += f" remind-every {describe(self.remind_every)}"
         limits += "".join(f" depends-on {self.written(key)}" for key in self.depends_on)
+        limits += "".join(f" tag {tag}" for tag in self.tags)
         counts = "".join(
             f" {name.replace('_', '-')} {getattr(self, name)}"
             for name in _COUNT_KEYS
@@ -160,6 +166,8 @@ class PulseOxSpec:
             table["remind_every"] = describe(self.remind_every)
         if self.depends_on:
             table["depends_on"] = [self.written(key) for key in self.depends_on]
+        if self.tags:
+            table["tags"] = list(self.tags)
         table.update(
             (name, getattr(self, name)) for name in _COUNT_KEYS if getattr(self, name) != 1
         )
@@ -192,6 +200,7 @@ class PulseOxSpec:
                 min_duration=table.get("min_duration"),
                 remind_every=table.get("remind_every"),
                 depends_on=tuple(table.get("depends_on", ())),
+                tags=tuple(table.get("tags", ())),
                 **{name: table[name] for name in _COUNT_KEYS if name in table},
             )
         except BadInputError as err:
@@ -203,6 +212,18 @@ def check_count(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise BadInputError(f"bad {name} {value!r}: use a whole number of 1 or more")
     return value
+
+
+def check_tags(value: object, where: str) -> tuple[str, ...]:
+    """Tags such as `db` or `team-data`: a list of short names."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise BadInputError(f"bad {where} {value!r}: give a list of names such as ['db']")
+    for tag in value:
+        if not isinstance(tag, str) or not _TAG.match(tag):
+            raise BadInputError(
+                f"bad tag {tag!r} in {where}: use letters, digits, '-', '_' and '.'"
+            )
+    return tuple(dict.fromkeys(value))
 
 
 def check_zone(name: str) -> str:
@@ -242,7 +263,9 @@ def check_notify(notify: object, stored: bool) -> dict[str, dict[str, Any]]:
                 f"notify.{provider} must be a table of settings, not a {type(kwargs).__name__}"
             )
         for key, value in kwargs.items():
-            if key.endswith(ENV_SUFFIX):
+            if key == TAGS:
+                check_tags(value, f"notify.{provider}.tags")
+            elif key.endswith(ENV_SUFFIX):
                 if not isinstance(value, str) or not _ENV_NAME.match(value):
                     raise BadInputError(
                         f"notify.{provider}.{key} must name an environment variable, not {value!r}"
