@@ -57,7 +57,10 @@ _LIST_KEYS = ("depends_on", "tags")  # lists of strings
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 TAGS = "tags"  # the key of a [notify.PROVIDER] table that filters by spec tags
 _COUNT_KEYS = ("fail_after", "missing_after")  # whole numbers, default 1
-_DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary", "remind_every")  # [dashboard]
+_DASHBOARD_KEYS = (  # the [dashboard] table
+    *("mode", "tz", "tolerance", "summary", "remind_every"),
+    *("schedule", "heartbeat_url_env"),
+)
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,11 @@ class PulseOxSpec:
             raise BadInputError(f"{where}: {err}") from None
 
 
+def check_runs(schedule: Schedule) -> Schedule:
+    """A schedule that comes round (a cron string such as `0 0 31 2 *` never does)."""
+    return check_cron_runs(schedule) if isinstance(schedule, str) else schedule
+
+
 def check_count(value: object, name: str) -> int:
     """A whole number of 1 or more (`fail_after`, `missing_after`)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -293,6 +301,8 @@ class Settings:
     remind_every: timedelta | None = None  # for specs that do not set their own
     pauses: tuple[Pause, ...] = ()  # [[pause]] tables (`spec pause`)
     maintenance: tuple[Window, ...] = ()  # [[maintenance]] tables
+    schedule: Schedule | None = None  # how often the dashboard itself runs (watcher.py)
+    heartbeat_url_env: str | None = None  # names the variable with a URL to ping
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -307,6 +317,16 @@ class Settings:
             raise BadInputError(f"bad tolerance {self.tolerance!r}: it must not be negative")
         object.__setattr__(self, "tolerance", tolerance)
         object.__setattr__(self, "remind_every", parse_limit(self.remind_every, "remind_every"))
+        if self.schedule is not None:
+            object.__setattr__(self, "schedule", check_runs(parse_schedule(self.schedule)))
+        variable = self.heartbeat_url_env
+        if variable is not None and (
+            not isinstance(variable, str) or not _ENV_NAME.match(variable)
+        ):
+            raise BadInputError(
+                f"bad heartbeat_url_env {variable!r}: name the environment variable that "
+                "holds the URL, such as HEARTBEAT_URL"
+            )
         object.__setattr__(self, "notify", check_notify(self.notify, stored=True))
 
     @property
@@ -324,6 +344,10 @@ class Settings:
             table["summary"] = self.summary
         if self.remind_every is not None:
             table["remind_every"] = describe(self.remind_every)
+        if self.schedule is not None:
+            table["schedule"] = describe(self.schedule)
+        if self.heartbeat_url_env is not None:
+            table["heartbeat_url_env"] = self.heartbeat_url_env
         return table
 
 

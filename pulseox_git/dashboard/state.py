@@ -56,6 +56,16 @@ def load_state(data: bytes | None) -> dict[str, dict[str, Any]]:
         return {}
 
 
+def written_time(data: bytes | None) -> datetime | None:
+    """When the state file was written: the last refresh that committed."""
+    try:
+        value = json.loads(data or b"null")
+        written = value.get("written") if isinstance(value, dict) else None
+    except ValueError:
+        return None
+    return stored_time({"written": written}, "written")
+
+
 def stored_time(state: dict[str, Any], key: str) -> datetime | None:
     """A time from one spec's state (`since`, `notified`); None when absent or unreadable."""
     value = state.get(key)

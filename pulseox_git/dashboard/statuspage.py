@@ -165,8 +165,11 @@ border-bottom:1px solid var(--line)}td{display:block;border:0;padding:.15rem 0}}
 """.strip()
 
 
-def render_index(rows: Sequence[Row], title: str, generated: datetime, zone: tzinfo = UTC) -> str:
-    """The whole page, rows in the order given (the dashboard's section order)."""
+def render_index(
+    rows: Sequence[Row], title: str, generated: datetime, zone: tzinfo = UTC, ran: str = ""
+) -> str:
+    """The whole page, rows in the order given (the dashboard's section order);
+    `ran` says how this refresh kept to its schedule (watcher.py)."""
     tally = counts(rows)
     summary = (
         " · ".join(
@@ -193,7 +196,7 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime, zone: tzi
 <style>{CSS}</style></head>
 <body><h1>{escape(title)}</h1>
 <p class="meta">{summary} · updated \
-{escape(short_time(generated, zone))}</p>
+{escape(short_time(generated, zone))}{f" · {escape(ran)}" if ran else ""}</p>
 <table><thead><tr><th>Status</th><th>Page</th><th>Note</th><th>Updated</th><th>Trend</th>
 </tr></thead><tbody>
 {chr(10).join(body)}
