@@ -242,3 +242,19 @@ def test_until_reads_times_and_durations():
     assert parse_until("90m", T0) == T0 + timedelta(minutes=90)
     assert parse_until("2026-05-01T16:00+02:00", T0) == T0 + 2 * HOUR
     assert json.dumps(None) == "null"
+
+
+def test_overlapping_windows_are_fine_and_the_first_in_force_holds():
+    text = (
+        '[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "db/a.md"\nschedule = "1d"\n'
+        '[[maintenance]]\nstart = "0 1 * * *"\nduration = "2h"\nreason = "first"\n'
+        '[[maintenance]]\nstart = "0 2 * * *"\nduration = "2h"\nreason = "second"\n'
+    )
+    settings = loads(text)[1]
+    from pulseox_git.dashboard.pauses import Holds
+
+    at = datetime(2026, 5, 1, 2, 30, tzinfo=UTC)
+    hold = Holds(settings.pauses, settings.maintenance, at).find("db/a.md", "k", "ERROR")
+    assert hold is not None and (hold.reason, hold.until) == ("first", at + timedelta(minutes=30))
+    later = Holds(settings.pauses, settings.maintenance, at + HOUR).find("db/a.md", "k", "ERROR")
+    assert later is not None and later.reason == "second"
