@@ -34,6 +34,8 @@ SPEC_ADD = [
     "1h",
 ]
 REFRESH = ["dashboard", "refresh", "--owner", "owner", "--repo", "repo"]
+PAUSE = ["spec", "pause", "--owner", "owner", "--repo", "repo", "--path", "jobs/a.md"]
+BAD_GLOBS = ["", " jobs/*", "jobs/[a", "/jobs/*", "a\nb", "jobs/\x7f"]
 RUN = ["run", "--owner", "owner", "--repo", "repo", "--path", "jobs/r.md"]
 
 
@@ -191,6 +193,30 @@ CLI_CASES = [
     # a minimum at or over the maximum can never be met
     *rows("spec add", [*SPEC_ADD, "--max-duration", "1h"], "--min-duration", ["1h", "2h"]),
     *rows("spec add", SPEC_ADD, "--path", ["../x.md", ".git/config", ""]),
+    *rows("spec add", SPEC_ADD, "--fail-after", ["0", "-2"]),
+    *rows("spec add", SPEC_ADD, "--fail-after", ["many"], named="--fail-after"),
+    *rows("spec add", SPEC_ADD, "--missing-after", ["0"]),
+    *rows("spec add", SPEC_ADD, "--remind-every", ["0", "-4h", "soon"]),
+    *rows("spec add", SPEC_ADD, "--depends-on", ["nope.md"], named="'owner/repo:nope.md'"),
+    *rows("spec add", SPEC_ADD, "--depends-on", ["../x.md", "a b/c:x.md"]),
+    # jobs/a.md is watched: depending on itself is a cycle
+    *rows(
+        "spec add",
+        swap(SPEC_ADD, "--path", "jobs/a.md"),
+        "--depends-on",
+        ["jobs/a.md"],
+        named="dependency cycle",
+    ),
+    *rows("spec add", SPEC_ADD, "--tag", ["a b", "-x", ""]),
+    *rows("dashboard refresh", REFRESH, "--notify", ['{"slack": {"tags": "db"}}'], named="'db'"),
+    *rows(
+        "dashboard refresh", REFRESH, "--notify", ['{"slack": {"tags": ["a b"]}}'], named="'a b'"
+    ),
+    *rows("spec pause", PAUSE, "--path", BAD_GLOBS),
+    *rows("spec pause", PAUSE, "--path", ["nothing/*"]),  # matches no spec
+    *rows("spec pause", PAUSE, "--until", ["soon", "0", "-1h", "2020-01-01T00:00Z", "2026-13-01"]),
+    *rows("spec pause", PAUSE, "--reason", ["a\nb"]),
+    *rows("spec resume", ["spec", "resume", *PAUSE[2:]], "--path", ["jobs/a.md", "[x"]),
     *rows("spec add", SPEC_ADD, "--page-owner", ["a b", "-x"]),
     *rows("spec add", SPEC_ADD, "--page-repo", ["../x"]),
     *rows(
@@ -494,7 +520,34 @@ def test_batch_refuses_bad_manifests(cli, seeded, remote, files, case):
     assert refs(remote) == seeded
 
 
+SPEC = '[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "{}"\nschedule = "1h"\n'
+WINDOW = '[[maintenance]]\nstart = "0 2 * * *"\nduration = "1h"\n'
 SPEC_FILES = {
+    "fail_after zero": (GOOD_SPECS + "fail_after = 0\n", "bad fail_after 0"),
+    "missing_after text": (GOOD_SPECS + 'missing_after = "2"\n', "bad missing_after '2'"),
+    "remind_every zero": (GOOD_SPECS + 'remind_every = "0s"\n', "'0s'"),
+    "bad tag": (GOOD_SPECS + 'tags = ["a b"]\n', "'a b'"),
+    "unknown depends_on": (GOOD_SPECS + 'depends_on = ["b.md"]\n', "'owner/repo:b.md'"),
+    "dependency cycle": (
+        SPEC.format("a.md")
+        + 'depends_on = ["b.md"]\n'
+        + SPEC.format("b.md")
+        + 'depends_on = ["a.md"]\n',
+        "dependency cycle",
+    ),
+    "pause with a bad glob": (GOOD_SPECS + '[[pause]]\npath = "jobs/[a"\n', "'jobs/[a'"),
+    "pause with a bad until": (GOOD_SPECS + '[[pause]]\npath = "a"\nuntil = "soon"\n', "'soon'"),
+    "pause not a table": ('pause = "all"\n' + GOOD_SPECS, "[[pause]]"),
+    "zero-duration window": (WINDOW.replace('"1h"', '"0s"'), "'0s'"),
+    "window with a bad cron": (WINDOW.replace("0 2 * * *", "0 25 * * *"), "'0 25 * * *'"),
+    "window with a bad zone": (WINDOW + 'tz = "Mars/Base"\n', "'Mars/Base'"),
+    "window with a bad glob": (WINDOW + 'paths = ["/abs"]\n', "'/abs'"),
+    "window without a duration": ('[[maintenance]]\nstart = "0 2 * * *"\n', "no duration"),
+    "dashboard schedule never runs": ('[dashboard]\nschedule = "0 0 31 2 *"\n', "never runs"),
+    "heartbeat URL stored": (
+        '[dashboard]\nheartbeat_url_env = "https://hc-ping.com/x"\n',
+        "bad heartbeat_url_env",
+    ),
     "not TOML": ("[[spec]\n", "not valid TOML"),
     "unknown table": ("[colours]\nred = 1\n", "'colours'"),
     "bad schedule": (GOOD_SPECS.replace('"1h"', '"often"'), "'often'"),
@@ -609,6 +662,16 @@ API_CASES = {
     "post_many None": (_many(None), "None"),
     "post_many a single dict": (_many({"path": "a.md", "content": "x"}), "'a.md'"),
     "spec schedule '0m'": (_spec("0m"), "'0m'"),
+    "spec fail_after 0": (_spec(fail_after=0), "bad fail_after 0"),
+    "spec missing_after 1.5": (_spec(missing_after=1.5), "1.5"),
+    "spec depends_on a string": (_spec(depends_on="b.md"), "'b.md'"),
+    "spec depends_on '../b.md'": (_spec(depends_on=["../b.md"]), "'../b.md'"),
+    "spec tags ['a b']": (_spec(tags=["a b"]), "'a b'"),
+    "spec remind_every '0'": (_spec(remind_every="0"), "'0'"),
+    "dashboard with a cycle": (
+        _dashboard(spec_list=[_spec(depends_on=["a.md"])()]),
+        "dependency cycle",
+    ),
     "spec schedule 'often'": (_spec("often"), "'often'"),
     "spec schedule cron '61 * * * *'": (_spec("61 * * * *"), "'61 * * * *'"),
     "spec schedule cron '0 0 31 2 *'": (_spec("0 0 31 2 *"), "'0 0 31 2 *'"),

@@ -44,6 +44,8 @@ spec_app = _group(
 spec_app.command("add")(spec.add)
 spec_app.command("remove")(spec.remove)
 spec_app.command("list")(spec.list_specs)
+spec_app.command("pause")(spec.pause)
+spec_app.command("resume")(spec.resume)
 check_app = _group("check", "The original pulseox's `check` commands.")
 check_app.command("rdashboard", help="Alias of `pulseox-git dashboard refresh`.")(dashboard.refresh)
 check_app.command("exists")(post.exists)

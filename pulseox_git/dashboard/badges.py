@@ -8,7 +8,7 @@ from html import escape
 from pulseox_git.dashboard.rules import STATUSES
 from pulseox_git.dashboard.statuspage import SYMBOL, Row, badge_path, counts, overall
 
-COLOUR = {"OK": "#2e7d32", "ERROR": "#c62828", "MISSING": "#9e7700"}
+COLOUR = {"OK": "#2e7d32", "ERROR": "#c62828", "MISSING": "#9e7700", "PAUSED": "#6b6b6b"}
 
 
 def _text_width(text: str) -> int:
@@ -56,7 +56,9 @@ def badges(rows: Sequence[Row], label: str = "status") -> dict[str, str]:
     files = {path: svg for path, svg in files.items() if path not in folders}
     worst = overall(rows)
     tally = counts(rows)
-    if worst == "OK":
+    if worst == "OK" and tally["PAUSED"]:
+        value = f"{SYMBOL['OK']} {tally['OK']} OK {SYMBOL['PAUSED']} {tally['PAUSED']} PAUSED"
+    elif worst == "OK":
         value = f"{SYMBOL['OK']} all {tally['OK']} OK" if rows else "no specs"
     else:
         value = " ".join(f"{SYMBOL[s]} {tally[s]} {s}" for s in STATUSES[:2] if tally[s])

@@ -21,7 +21,7 @@ from typing import Any
 
 from pulseox_git import settings
 from pulseox_git.client import PulseOxClient, format_response_error, utc_now
-from pulseox_git.dashboard import notify
+from pulseox_git.dashboard import alerting, notify, watcher
 from pulseox_git.dashboard.asof import AsOf
 from pulseox_git.dashboard.badges import badges
 from pulseox_git.dashboard.rules import Entry, Summary, classify
@@ -35,7 +35,13 @@ from pulseox_git.dashboard.specs import (
 )
 from pulseox_git.dashboard.specs import dumps as dump_specs
 from pulseox_git.dashboard.specs import loads as load_specs
-from pulseox_git.dashboard.state import STATE_FILE, load_state, state_bytes
+from pulseox_git.dashboard.state import (
+    STATE_FILE,
+    load_state,
+    state_bytes,
+    statuses,
+    written_time,
+)
 from pulseox_git.dashboard.statuspage import render_index, rows_for
 from pulseox_git.dashboard.summary import WEB_LINK, Links, render_summary
 from pulseox_git.dashboard.trends import trend
@@ -110,6 +116,9 @@ class PulseOxDashboard:
         self._config_text: str | None = None
         self._parsed: tuple[str, list[PulseOxSpec], Settings] | None = None
         self._loaded = False
+        self.last_run: datetime | None = None  # the state file's time: the last refresh written
+        self.run: watcher.RunRecord | None = None  # this refresh against [dashboard] schedule
+        self.heartbeat_failure: str | None = None
 
     def __repr__(self) -> str:
         return f"PulseOxDashboard(owner={self.owner!r}, repo={self.repo!r})"
@@ -153,6 +162,7 @@ class PulseOxDashboard:
         self._stored = stored
         self.settings = self._override()
         self.previous = load_state(files.get(STATE_FILE))
+        self.last_run = written_time(files.get(STATE_FILE))
         self._reads[self.own] = (tip, *self._read(store, tip, self.own))
         self._loaded = True
 
@@ -271,7 +281,13 @@ class PulseOxDashboard:
             except BadInputError:  # a cron with no next time: classify said so already
                 entry.trend = None
             entries.append(entry)
-        text = render_summary(entries, now, self.settings, self.links, self.extra_text)
+        entries = alerting.apply(entries, now, self.settings, self.previous)
+        self.run = watcher.run_record(
+            self.settings.schedule, now, self.last_run, self.settings.zone
+        )
+        ran = self.run.line(self.settings.tz) if self.run else None
+        extra = "\n\n".join(part for part in (ran, self.extra_text) if part)
+        text = render_summary(entries, now, self.settings, self.links, extra)
         return Summary(entries, text, now)
 
     # -- writing -------------------------------------------------------------
@@ -280,7 +296,11 @@ class PulseOxDashboard:
         """Every file one refresh commits, besides the spec file (add more here)."""
         rows = rows_for(summary.entries, self.links)
         page = render_index(
-            rows, f"{self.owner}/{self.repo}", summary.generated, self.settings.zone
+            rows,
+            f"{self.owner}/{self.repo}",
+            summary.generated,
+            self.settings.zone,
+            self.run.line(self.settings.tz) if self.run else "",
         )
         files = {
             self.settings.summary_path: summary.text.encode(),
@@ -349,10 +369,14 @@ class PulseOxDashboard:
 
         self.published = self.store().publish(make_change, dry_run=dry)
         if not dry and self.summary is not None:
-            self.previous = {e.spec.key: {"status": e.status} for e in self.summary.entries}
+            self.previous = statuses(self.summary.entries)
             self._config_text = self._config_bytes().decode()
             if allow_notify_change:
                 self.notify_changes()
+            self.last_run = self.summary.generated
+            self.heartbeat_failure = watcher.ping(
+                self.settings.heartbeat_url_env, self.notify_timeout
+            )
         return self
 
     def _providers(self) -> dict[str, dict[str, Any]]:
@@ -371,22 +395,15 @@ class PulseOxDashboard:
         return self.notify_warnings
 
     def notify_changes(self) -> list[str]:
-        """Send the Changes to every provider, if any status changed; the failures."""
+        """Send the Changes and the reminders due to every provider; the failures."""
         self.notify_failures = []
-        providers = self._providers()
-        if not self.summary or not self.summary.changes or not providers:
-            return []
-        subject = (
-            f"pulseox-git {self.owner}/{self.repo}: {len(self.summary.changes)} status change(s)"
-        )
-        lines = [subject]
-        lines += [
-            f"- {e.spec.key} {e.previous} --> {e.status} {e.note}".rstrip()
-            for e in self.summary.changes
-        ]
-        self.notify_failures = notify.send(
-            providers, "\n".join(lines), self.notify_timeout, subject
-        )
+        if self.summary is not None:
+            self.notify_failures = alerting.send(
+                self._providers(),
+                f"{self.owner}/{self.repo}",
+                self.summary.entries,
+                self.notify_timeout,
+            )
         return self.notify_failures
 
     def report(self) -> dict[str, Any]:
@@ -400,6 +417,7 @@ class PulseOxDashboard:
             "generated": self.summary.generated.isoformat(),
             "commit": done.sha if done and not done.dry_run else None,
             "dry_run": bool(done and done.dry_run),
+            "dashboard_run": self.run.to_json() if self.run else None,
             "specs": [entry.as_json() for entry in self.summary.entries],
         }
 

@@ -1,17 +1,23 @@
-"""Editing the spec list in the dashboard repository: each edit is one commit.
+"""Editing the spec file in the dashboard repository: each edit is one commit.
 
+Specs (`spec add|remove`) and pauses (`spec pause|resume`) go the same way.
 The edit runs on each push attempt's tip, so two people adding specs at once
-both land. A pure addition appends its [[spec]] table and keeps everything
-written by hand; any other edit rewrites the file in the standard layout.
+both land. A pure addition appends its [[spec]] or [[pause]] table and keeps
+everything written by hand; any other edit rewrites the file in the standard
+layout.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 
 import tomli_w
 
 from pulseox_git.client import PulseOxClient
+from pulseox_git.dashboard.pauses import Pause, check_glob, matches, parse_until
+from pulseox_git.dashboard.rules import format_when
 from pulseox_git.dashboard.schedule import describe
 from pulseox_git.dashboard.specs import SPEC_FILE, PulseOxSpec, Settings, dumps, loads
 from pulseox_git.errors import BadInputError
@@ -32,6 +38,22 @@ def edit_specs(
     runs on each attempt's tip, so concurrent edits are never lost.
     """
 
+    def edit_both(specs: list[PulseOxSpec], settings: Settings) -> tuple[str, Settings]:
+        return edit(specs), settings
+
+    return edit_config(client, owner, repo, edit_both, dry_run)
+
+
+def edit_config(
+    client: PulseOxClient,
+    owner: str,
+    repo: str,
+    edit: Callable[[list[PulseOxSpec], Settings], tuple[str, Settings]],
+    dry_run: bool = False,
+) -> Published:
+    """`edit_specs` for edits of the settings too: `edit(specs, settings)` changes
+    the list in place and returns the commit subject and the new settings."""
+
     def make_change(store: Store, tip: str | None) -> Change:
         files = store.read_files(tip, [SPEC_FILE])
         text = files[SPEC_FILE].decode("utf-8", "replace") if SPEC_FILE in files else None
@@ -39,9 +61,9 @@ def edit_specs(
             loads(text, f"{SPEC_FILE} in {owner}/{repo}") if text else ([], Settings())
         )
         before = list(specs)
-        subject = edit(specs)
+        subject, new = edit(specs, settings)
         when = client.clock().replace(microsecond=0)
-        new_text = appended_text(text, before, specs, settings) or dumps(specs, settings)
+        new_text = appended_text(text, (before, settings), (specs, new)) or dumps(specs, new)
         return Change({SPEC_FILE: new_text.encode()}, subject + "\n", when)
 
     return client.store(owner, repo).publish(make_change, dry_run=dry_run)
@@ -84,16 +106,95 @@ def remove_spec(
 
 
 def appended_text(
-    text: str | None, before: list[PulseOxSpec], after: list[PulseOxSpec], settings: Settings
+    text: str | None,
+    before: tuple[list[PulseOxSpec], Settings],
+    after: tuple[list[PulseOxSpec], Settings],
 ) -> str | None:
-    """The spec file with the new specs' [[spec]] tables added at its end, keeping
-    everything written by hand (comments, order, spacing); None when the edit is
-    not a pure addition or the result would not read back as exactly `after`."""
-    if not text or after[: len(before)] != before or len(after) == len(before):
+    """The spec file with the new [[spec]] and [[pause]] tables added at its end,
+    keeping everything written by hand (comments, order, spacing); None when the
+    edit is not a pure addition or the result would not read back as `after`."""
+    (old_specs, old), (specs, new) = before, after
+    if not text or specs[: len(old_specs)] != old_specs:
+        return None
+    if new.pauses[: len(old.pauses)] != old.pauses or replace(new, pauses=old.pauses) != old:
+        return None
+    added = [("spec", s.to_table()) for s in specs[len(old_specs) :]]
+    added += [("pause", p.to_table()) for p in new.pauses[len(old.pauses) :]]
+    if not added:
         return None
     result = text if text.endswith("\n") else text + "\n"
-    result += "".join(f"\n[[spec]]\n{tomli_w.dumps(s.to_table())}" for s in after[len(before) :])
+    result += "".join(f"\n[[{name}]]\n{tomli_w.dumps(table)}" for name, table in added)
     try:
-        return result if loads(result) == (after, settings) else None
+        return result if loads(result) == after else None
     except BadInputError:
         return None
+
+
+def who() -> str:
+    """Who pauses: git's author name when set, else the login name."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("GIT_AUTHOR_NAME") or getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def pause_specs(
+    client: PulseOxClient,
+    owner: str,
+    repo: str,
+    glob: str,
+    until: str | None = None,
+    reason: str = "",
+    by: str | None = None,
+    dry_run: bool = False,
+) -> Published:
+    """Hold the specs `glob` matches as PAUSED (until `until`, or `resume`), as one
+    commit whose message says who and why. A pause of the same glob is replaced;
+    expired ones are dropped on the way."""
+    now = client.clock().replace(microsecond=0)
+    pause = Pause(check_glob(glob), parse_until(until, now), reason, by or who(), now)
+
+    def edit(specs: list[PulseOxSpec], settings: Settings) -> tuple[str, Settings]:
+        if not any(matches(glob, s.path, s.key) for s in specs):
+            raise BadInputError(f"bad path glob {glob!r}: no spec of {owner}/{repo} matches it")
+        kept = tuple(p for p in settings.pauses if p.active(now) and p.path != glob)
+        return f"pulseox: pause {pause.describe(_utc)}", replace(settings, pauses=(*kept, pause))
+
+    return edit_config(client, owner, repo, edit, dry_run)
+
+
+def resume_specs(
+    client: PulseOxClient,
+    owner: str,
+    repo: str,
+    glob: str,
+    by: str | None = None,
+    dry_run: bool = False,
+) -> Published:
+    """End the pauses of `glob` (or that hold a page `glob` names), as one commit."""
+    check_glob(glob)
+    name = by or who()
+
+    def edit(specs: list[PulseOxSpec], settings: Settings) -> tuple[str, Settings]:
+        keys = [s.key for s in specs if s.path == glob or s.key == glob]
+        ended = [
+            p
+            for p in settings.pauses
+            if p.path == glob or any(matches(p.path, glob, key) for key in keys)
+        ]
+        if not ended:
+            raise BadInputError(
+                f"bad path glob {glob!r}: nothing paused in {owner}/{repo} matches it"
+            )
+        kept = tuple(p for p in settings.pauses if p not in ended)
+        subject = f"pulseox: resume {', '.join(p.path for p in ended)} by {name}"
+        return subject, replace(settings, pauses=kept)
+
+    return edit_config(client, owner, repo, edit, dry_run)
+
+
+def _utc(moment: datetime) -> str:
+    return format_when(moment, "UTC")

@@ -1,4 +1,5 @@
-"""The status rules: put one spec in exactly one of ERROR, MISSING and OK.
+"""The status rules: put one spec in exactly one of ERROR, MISSING and OK
+(alerting.py may then hold a failing one as PAUSED).
 
 Pure: the page's text, its history and `now` come in, an `Entry` goes out.
 `Summary` is the entries of one refresh with the text rendered from them.
@@ -19,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pulseox_git.dashboard import runs
+from pulseox_git.dashboard.pauses import Hold
 from pulseox_git.dashboard.schedule import deadline, describe
 from pulseox_git.dashboard.specs import PulseOxSpec, Settings
 from pulseox_git.dashboard.trends import Trend
@@ -27,7 +29,8 @@ from pulseox_git.errors import BadInputError
 from pulseox_git.page import START, Footer, RunFields, age_problem, format_time, parse
 from pulseox_git.store.base import Report
 
-STATUSES = ("ERROR", "MISSING", "OK")
+STATUSES = ("ERROR", "MISSING", "PAUSED", "OK")
+HELD = "PAUSED"  # a failing spec under a pause or in a maintenance window (pauses.py)
 
 
 @dataclass
@@ -45,6 +48,12 @@ class Entry:
     history: list[Report] = field(default_factory=list)
     trend: Trend | None = None  # figures from `history`, for the trend note
     running_since: datetime | None = None  # a run that started and has not finished
+    tolerated: str | None = None  # `1 of 3 failures`: kept out of ERROR/MISSING (alerting.py)
+    since: datetime | None = None  # when the spec entered this status (from the state file)
+    notified: datetime | None = None  # when a notification about it was last due
+    reminder: bool = False  # still ERROR/MISSING, and `remind_every` has passed since then
+    hold: Hold | None = None  # why it is PAUSED
+    blocked_by: str | None = None  # the key of a failing spec this failing one depends on
 
     @property
     def changed(self) -> bool:
@@ -65,6 +74,9 @@ class Entry:
             "problem": self.problem,
             "running_since": format_time(self.running_since) if self.running_since else None,
             "trend": self.trend.to_json() if self.trend else None,
+            "tolerated": self.tolerated,
+            "pause": self.hold.to_json() if self.hold else None,
+            "blocked_by": self.blocked_by,
         }
 
 
@@ -212,7 +224,10 @@ class Summary:
 
     @property
     def status(self) -> dict[str, list[Entry]]:
-        return {name: [e for e in self.entries if e.status == name] for name in STATUSES}
+        found = {name: [e for e in self.entries if e.status == name] for name in STATUSES}
+        if not found[HELD]:  # as the original, unless something is paused
+            del found[HELD]
+        return found
 
     @property
     def changes(self) -> list[Entry]:
@@ -234,8 +249,9 @@ def changes(entries: Sequence[Entry]) -> list[Entry]:
 
 
 def counts(entries: Sequence[Entry]) -> str:
-    """`1 ERROR, 0 MISSING, 3 OK`: the summary's footer note."""
-    return ", ".join(f"{sum(e.status == name for e in entries)} {name}" for name in STATUSES)
+    """`1 ERROR, 0 MISSING, 3 OK`: the summary's footer note (PAUSED only when some are)."""
+    tally = {name: sum(e.status == name for e in entries) for name in STATUSES}
+    return ", ".join(f"{n} {name}" for name, n in tally.items() if n or name != HELD)
 
 
 def check_sections(value: str) -> set[str]:

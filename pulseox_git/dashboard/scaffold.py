@@ -15,6 +15,7 @@ from pulseox_git.client import PulseOxClient
 from pulseox_git.errors import BadInputError
 from pulseox_git.store.base import Change, Published, Store
 
+CRON = "*/15 * * * *"  # the workflow's schedule, and [dashboard] schedule
 # What pip takes after `install`: a name with a version, a URL, a path; one word.
 _INSTALL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-\[\],=<>!~:/@#%]*$")
 
@@ -30,6 +31,8 @@ _EXAMPLE_TOML = """\
 mode = "md"        # summary.md; "org" writes summary.org
 tz = "UTC"         # IANA zone for the times shown
 tolerance = "10m"  # how far a page's footer time may be from its commit time
+schedule = "{cron}"  # as the workflow's cron: the summary says how late each run was
+# heartbeat_url_env = "HEARTBEAT_URL"  # a URL pinged after each refresh (dead man's switch)
 
 # [notify.slack]
 # webhook_url_env = "SLACK_WEBHOOK_URL"
@@ -46,13 +49,16 @@ _WORKFLOW = """\
 name: pulseox dashboard
 on:
   schedule:
-    - cron: "*/15 * * * *"
+    - cron: "{cron}"  # pulseox.toml's [dashboard] schedule says the same
   workflow_dispatch:
 permissions:
   contents: write
 concurrency:
   group: pulseox-dashboard  # one refresh at a time; the next one waits, none is cancelled
   cancel-in-progress: false
+# GitHub disables a scheduled workflow after 60 days without activity in the
+# repository; the refresh's own commits count as activity, so this one keeps
+# itself alive (README: "A watched watcher").
 jobs:
   refresh:
     runs-on: ubuntu-latest
@@ -68,6 +74,7 @@ jobs:
         env:
           PULSEOX_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
           # SLACK_WEBHOOK_URL: ${{{{ secrets.SLACK_WEBHOOK_URL }}}}
+          # HEARTBEAT_URL: ${{{{ secrets.HEARTBEAT_URL }}}}
 """
 
 _README = """\
@@ -105,6 +112,7 @@ def scaffold_files(
             check_install(install) if install is not None else f"pulseox-git=={__version__}"
         ),
         "branch_opt": f" --branch {branch}" if branch != "main" else "",
+        "cron": CRON,
     }
     return {
         "pulseox.toml": _EXAMPLE_TOML.format(**names).encode(),

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
+from pulseox_git.dashboard.depends import check_depends, check_graph, written
+from pulseox_git.dashboard.pauses import Pause, Window
 from pulseox_git.dashboard.schedule import (
     Schedule,
     check_cron_runs,
@@ -47,8 +49,18 @@ _SECRET_HINTS = (
     "sid",
     "credential",
 )
-_SPEC_KEYS = {"owner", "repo", "path", "schedule", "grace", "max_duration", "min_duration"}
-_DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary")  # the [dashboard] table
+_SPEC_KEYS = {
+    *("owner", "repo", "path", "schedule", "grace"),
+    *("max_duration", "min_duration", "remind_every", "depends_on", "tags"),
+}
+_LIST_KEYS = ("depends_on", "tags")  # lists of strings
+_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+TAGS = "tags"  # the key of a [notify.PROVIDER] table that filters by spec tags
+_COUNT_KEYS = ("fail_after", "missing_after")  # whole numbers, default 1
+_DASHBOARD_KEYS = (  # the [dashboard] table
+    *("mode", "tz", "tolerance", "summary", "remind_every"),
+    *("schedule", "heartbeat_url_env"),
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,12 @@ class PulseOxSpec:
     is loaded, and the refresh puts that spec in ERROR instead of failing.
     `max_duration` and `min_duration` (keyword only) bound how long a wrapped
     run may take: a finished run outside them, or a run still going past
-    `max_duration`, is ERROR.
+    `max_duration`, is ERROR. `fail_after` and `missing_after` (default 1)
+    tolerate that many consecutive BAD reports, or missed runs, minus one.
+    `remind_every` repeats the notification while the spec stays ERROR or
+    MISSING (else the dashboard's `remind_every`, if any). `depends_on` names
+    the pages this one needs (paths here, or `owner/repo:path`), kept as keys;
+    `tags` route its notifications to the providers that ask for them.
     """
 
     owner: str
@@ -73,6 +90,11 @@ class PulseOxSpec:
     strict: InitVar[bool] = True
     max_duration: timedelta | None = field(default=None, kw_only=True)
     min_duration: timedelta | None = field(default=None, kw_only=True)
+    fail_after: int = field(default=1, kw_only=True)
+    missing_after: int = field(default=1, kw_only=True)
+    remind_every: timedelta | None = field(default=None, kw_only=True)
+    depends_on: tuple[str, ...] = field(default=(), kw_only=True)
+    tags: tuple[str, ...] = field(default=(), kw_only=True)
 
     def __post_init__(self, strict: bool) -> None:
         check_name("owner", self.owner)
@@ -82,8 +104,14 @@ class PulseOxSpec:
         if strict and isinstance(self.schedule, str):
             check_cron_runs(self.schedule)
         object.__setattr__(self, "grace_period", parse_grace(self.grace_period))
-        for name in ("max_duration", "min_duration"):
+        for name in ("max_duration", "min_duration", "remind_every"):
             object.__setattr__(self, name, parse_limit(getattr(self, name), name))
+        for name in _COUNT_KEYS:
+            check_count(getattr(self, name), name)
+        object.__setattr__(
+            self, "depends_on", check_depends(self.depends_on, self.owner, self.repo)
+        )
+        object.__setattr__(self, "tags", check_tags(self.tags, "tags"))
         low, high = self.min_duration, self.max_duration
         if low is not None and high is not None and low >= high:
             raise BadInputError(
@@ -96,21 +124,36 @@ class PulseOxSpec:
         """Names the spec across repositories: `owner/repo:path`."""
         return f"{self.owner}/{self.repo}:{self.path}"
 
+    def written(self, key: str) -> str:
+        """Another spec's key as this one names it (a path when in the same repository)."""
+        return written(key, self.owner, self.repo)
+
     def describe(self) -> str:
         """One line, as `spec list` prints it: `o/r:jobs/a.md every 1d grace 1h`."""
         grace = f" grace {describe(self.grace_period)}" if self.grace_period else ""
         return f"{self.key} every {describe(self.schedule)}{grace}{self.describe_limits()}"
 
     def describe_limits(self) -> str:
-        """` max-duration 2h min-duration 5m`, as the CLI options spell them; or ''."""
-        return "".join(
+        """` max-duration 2h min-duration 5m fail-after 3`, as the CLI options spell
+        them; or ''."""
+        limits = "".join(
             f" {name}-duration {describe(value)}"
             for name, value in (("max", self.max_duration), ("min", self.min_duration))
             if value is not None
         )
+        if self.remind_every is not None:
+            limits += f" remind-every {describe(self.remind_every)}"
+        limits += "".join(f" depends-on {self.written(key)}" for key in self.depends_on)
+        limits += "".join(f" tag {tag}" for tag in self.tags)
+        counts = "".join(
+            f" {name.replace('_', '-')} {getattr(self, name)}"
+            for name in _COUNT_KEYS
+            if getattr(self, name) != 1
+        )
+        return limits + counts
 
-    def to_table(self) -> dict[str, str]:
-        table = {
+    def to_table(self) -> dict[str, Any]:
+        table: dict[str, Any] = {
             "owner": self.owner,
             "repo": self.repo,
             "path": self.path,
@@ -122,20 +165,31 @@ class PulseOxSpec:
             table["max_duration"] = describe(self.max_duration)
         if self.min_duration is not None:
             table["min_duration"] = describe(self.min_duration)
+        if self.remind_every is not None:
+            table["remind_every"] = describe(self.remind_every)
+        if self.depends_on:
+            table["depends_on"] = [self.written(key) for key in self.depends_on]
+        if self.tags:
+            table["tags"] = list(self.tags)
+        table.update(
+            (name, getattr(self, name)) for name in _COUNT_KEYS if getattr(self, name) != 1
+        )
         return table
 
     @classmethod
     def from_table(cls, table: object, where: str) -> PulseOxSpec:
         if not isinstance(table, dict):
             raise BadInputError(f"{where}: not a table")
-        unknown = set(table) - _SPEC_KEYS
+        unknown = set(table) - _SPEC_KEYS - set(_COUNT_KEYS)
         if unknown:
             raise BadInputError(f"{where}: unknown key {sorted(unknown)[0]!r}")
         missing = {"owner", "repo", "path", "schedule"} - set(table)
         if missing:
             raise BadInputError(f"{where}: no {sorted(missing)[0]}")
         for key, value in table.items():
-            if not isinstance(value, str):
+            if key in _LIST_KEYS and isinstance(value, list):
+                continue
+            if key not in _COUNT_KEYS and not isinstance(value, str):
                 raise BadInputError(f"{where}: {key} must be a string, not {value!r}")
         try:
             return cls(
@@ -147,9 +201,37 @@ class PulseOxSpec:
                 strict=False,
                 max_duration=table.get("max_duration"),
                 min_duration=table.get("min_duration"),
+                remind_every=table.get("remind_every"),
+                depends_on=tuple(table.get("depends_on", ())),
+                tags=tuple(table.get("tags", ())),
+                **{name: table[name] for name in _COUNT_KEYS if name in table},
             )
         except BadInputError as err:
             raise BadInputError(f"{where}: {err}") from None
+
+
+def check_runs(schedule: Schedule) -> Schedule:
+    """A schedule that comes round (a cron string such as `0 0 31 2 *` never does)."""
+    return check_cron_runs(schedule) if isinstance(schedule, str) else schedule
+
+
+def check_count(value: object, name: str) -> int:
+    """A whole number of 1 or more (`fail_after`, `missing_after`)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadInputError(f"bad {name} {value!r}: use a whole number of 1 or more")
+    return value
+
+
+def check_tags(value: object, where: str) -> tuple[str, ...]:
+    """Tags such as `db` or `team-data`: a list of short names."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise BadInputError(f"bad {where} {value!r}: give a list of names such as ['db']")
+    for tag in value:
+        if not isinstance(tag, str) or not _TAG.match(tag):
+            raise BadInputError(
+                f"bad tag {tag!r} in {where}: use letters, digits, '-', '_' and '.'"
+            )
+    return tuple(dict.fromkeys(value))
 
 
 def check_zone(name: str) -> str:
@@ -189,7 +271,9 @@ def check_notify(notify: object, stored: bool) -> dict[str, dict[str, Any]]:
                 f"notify.{provider} must be a table of settings, not a {type(kwargs).__name__}"
             )
         for key, value in kwargs.items():
-            if key.endswith(ENV_SUFFIX):
+            if key == TAGS:
+                check_tags(value, f"notify.{provider}.tags")
+            elif key.endswith(ENV_SUFFIX):
                 if not isinstance(value, str) or not _ENV_NAME.match(value):
                     raise BadInputError(
                         f"notify.{provider}.{key} must name an environment variable, not {value!r}"
@@ -214,6 +298,11 @@ class Settings:
     notify: dict[str, dict[str, Any]] = field(default_factory=dict)
     trends: TrendSettings = field(default_factory=TrendSettings)  # the [trends] table
     summary: str | None = None  # where the summary goes; default summary.md (or .org)
+    remind_every: timedelta | None = None  # for specs that do not set their own
+    pauses: tuple[Pause, ...] = ()  # [[pause]] tables (`spec pause`)
+    maintenance: tuple[Window, ...] = ()  # [[maintenance]] tables
+    schedule: Schedule | None = None  # how often the dashboard itself runs (watcher.py)
+    heartbeat_url_env: str | None = None  # names the variable with a URL to ping
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -227,6 +316,17 @@ class Settings:
         if not isinstance(tolerance, timedelta) or tolerance < timedelta(0):
             raise BadInputError(f"bad tolerance {self.tolerance!r}: it must not be negative")
         object.__setattr__(self, "tolerance", tolerance)
+        object.__setattr__(self, "remind_every", parse_limit(self.remind_every, "remind_every"))
+        if self.schedule is not None:
+            object.__setattr__(self, "schedule", check_runs(parse_schedule(self.schedule)))
+        variable = self.heartbeat_url_env
+        if variable is not None and (
+            not isinstance(variable, str) or not _ENV_NAME.match(variable)
+        ):
+            raise BadInputError(
+                f"bad heartbeat_url_env {variable!r}: name the environment variable that "
+                "holds the URL, such as HEARTBEAT_URL"
+            )
         object.__setattr__(self, "notify", check_notify(self.notify, stored=True))
 
     @property
@@ -242,6 +342,12 @@ class Settings:
         table = {"mode": self.mode, "tz": self.tz, "tolerance": describe(self.tolerance)}
         if self.summary is not None:
             table["summary"] = self.summary
+        if self.remind_every is not None:
+            table["remind_every"] = describe(self.remind_every)
+        if self.schedule is not None:
+            table["schedule"] = describe(self.schedule)
+        if self.heartbeat_url_env is not None:
+            table["heartbeat_url_env"] = self.heartbeat_url_env
         return table
 
 
@@ -264,7 +370,7 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise BadInputError(f"{where} is not valid TOML: {err}") from None
-    unknown = set(data) - {"dashboard", "notify", "spec", "trends"}
+    unknown = set(data) - {"dashboard", "notify", "spec", "trends", "pause", "maintenance"}
     if unknown:
         raise BadInputError(f"{where}: unknown table {sorted(unknown)[0]!r}")
     board = data.get("dashboard", {})
@@ -273,11 +379,17 @@ def loads(text: str, where: str = SPEC_FILE) -> tuple[list[PulseOxSpec], Setting
         raise BadInputError(
             f"{where}: [dashboard] may only set {', '.join(_DASHBOARD_KEYS)}, not {extra!r}"
         )
+    pauses = tuple(Pause.from_table(t, f"{where}, pause {i}") for i, t in _tables(data, "pause"))
+    windows = tuple(
+        Window.from_table(t, f"{where}, maintenance {i}") for i, t in _tables(data, "maintenance")
+    )
     try:
         settings = Settings(
             **board,
             notify=data.get("notify", {}),
             trends=TrendSettings.from_toml(data.get("trends")),
+            pauses=pauses,
+            maintenance=windows,
         )
     except BadInputError as err:
         raise BadInputError(f"{where}: {err}") from None
@@ -306,12 +418,25 @@ def dumps(specs: list[PulseOxSpec], settings: Settings) -> str:
     )
     # one [[spec]] table per spec (tomli-w would pick inline tables for short ones)
     tables = "".join(f"\n[[spec]]\n{tomli_w.dumps(spec.to_table())}" for spec in specs)
+    held = [("pause", p.to_table()) for p in settings.pauses]
+    held += [("maintenance", w.to_table()) for w in settings.maintenance]
+    tables += "".join(f"\n[[{name}]]\n{tomli_w.dumps(table)}" for name, table in held)
     return header + tomli_w.dumps(data) + tables
 
 
+def _tables(data: dict[str, Any], name: str) -> list[tuple[int, object]]:
+    """The [[name]] tables of a spec file, numbered from 1."""
+    tables = data.get(name, [])
+    if not isinstance(tables, list):
+        raise BadInputError(f"{SPEC_FILE}: {name} must be an array of [[{name}]] tables")
+    return list(enumerate(tables, 1))
+
+
 def check_unique(specs: list[PulseOxSpec], where: str = "the spec list") -> None:
+    """Each spec once, and their dependencies watched and without cycles."""
     seen: set[str] = set()
     for spec in specs:
         if spec.key in seen:
             raise BadInputError(f"spec {spec.key!r} appears twice in {where}")
         seen.add(spec.key)
+    check_graph(specs, where)

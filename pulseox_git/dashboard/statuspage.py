@@ -24,7 +24,7 @@ from pulseox_git.dashboard.trends import Trend, note, short_time
 from pulseox_git.durations import brief
 from pulseox_git.store.base import Report
 
-SYMBOL = {"OK": "✔", "ERROR": "✖", "MISSING": "?"}
+SYMBOL = {"OK": "✔", "ERROR": "✖", "MISSING": "?", "PAUSED": "‖"}
 STRIP = 40  # reports shown in a row's strip
 
 
@@ -50,8 +50,8 @@ def counts(rows: Sequence[Row]) -> dict[str, int]:
 
 
 def overall(rows: Sequence[Row]) -> str:
-    """The worst status present: ERROR, then MISSING, else OK."""
-    return next((s for s in STATUSES if any(r.status == s for r in rows)), "OK")
+    """The worst status present: ERROR, then MISSING, else OK (PAUSED is known)."""
+    return next((s for s in STATUSES[:2] if any(r.status == s for r in rows)), "OK")
 
 
 def strip_svg(reports: Sequence[Report], zone: tzinfo = UTC, size: int = STRIP) -> str:
@@ -153,7 +153,7 @@ h1{font-size:1.4rem;margin:.2rem 0}.meta{color:var(--mute);margin:0 0 1rem}
 table{border-collapse:collapse;width:100%}th{text-align:left;font-weight:600}
 th,td{padding:.45rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 .st,.when{white-space:nowrap}.st{font-weight:700}.OK{color:#2e7d32}.ERROR{color:#c62828}
-.MISSING{color:#8d6e00}@media (prefers-color-scheme:dark){.OK{color:#81c784}
+.MISSING{color:#8d6e00}.PAUSED{color:#5f5f5f}@media (prefers-color-scheme:dark){.OK{color:#81c784}
 .ERROR{color:#ef9a9a}.MISSING{color:#ffd54f}}
 .trend{color:var(--mute);font-size:.9em}.strip{display:block;margin-top:.3rem}
 .g{fill:#2e7d32}.b{fill:#c62828;stroke:#c62828;stroke-width:1.2}
@@ -187,9 +187,12 @@ TABLE_HEAD = """<table><thead><tr><th>Status</th><th>Page</th><th>Note</th><th>U
 """
 
 
-def render_index(rows: Sequence[Row], title: str, generated: datetime, zone: tzinfo = UTC) -> str:
+def render_index(
+    rows: Sequence[Row], title: str, generated: datetime, zone: tzinfo = UTC, ran: str = ""
+) -> str:
     """The whole page, rows in the order given (the dashboard's section order). A
-    large dashboard's OK rows are folded by folder (dashboard/foldpage.py)."""
+    large dashboard's OK rows are folded by folder (dashboard/foldpage.py); `ran`
+    says how this refresh kept to its schedule (watcher.py)."""
     from pulseox_git.dashboard import foldpage, groups  # foldpage builds on Row
 
     tally = counts(rows)
@@ -213,7 +216,7 @@ def render_index(rows: Sequence[Row], title: str, generated: datetime, zone: tzi
 <style>{css}</style></head>
 <body><h1>{escape(title)}</h1>
 <p class="meta">{summary} · updated \
-{escape(short_time(generated, zone))}</p>
+{escape(short_time(generated, zone))}{f" · {escape(ran)}" if ran else ""}</p>
 {table}{rest}</body></html>
 """
 

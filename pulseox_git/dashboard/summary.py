@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from pulseox_git.dashboard.depends import children
 from pulseox_git.dashboard.groups import folded, ok_lines
 from pulseox_git.dashboard.rules import STATUSES, Entry, changes, counts, format_when
 from pulseox_git.dashboard.specs import PulseOxSpec, Settings
@@ -73,6 +74,19 @@ def render_summary(
     ]
     if changed:
         sections.append((f"{mark} Changes", changed))
+    blocked = children(entries)
+
+    def lines_of(e: Entry, indent: str = "") -> list[str]:
+        """An entry's line, then those of the failing specs it blocks, indented."""
+        parts = (
+            f"- {link(e)}",
+            e.note,
+            trend_note(e.trend, settings.zone),
+            format_when(e.updated, tz),
+        )
+        line = indent + " ".join(part for part in parts if part)
+        return [line, *(x for c in blocked.get(e.spec.key, []) for x in lines_of(c, indent + "  "))]
+
     fold = folded(len(entries))
     for name in STATUSES:
         if fold and name == "OK":  # a large dashboard: OK pages counted per folder
@@ -80,20 +94,7 @@ def render_summary(
             if ok:
                 sections.append((f"{mark} OK", ok_lines(ok)))
             continue
-        lines = [
-            " ".join(
-                part
-                for part in (
-                    f"- {link(e)}",
-                    e.note,
-                    trend_note(e.trend, settings.zone),
-                    format_when(e.updated, tz),
-                )
-                if part
-            )
-            for e in entries
-            if e.status == name
-        ]
+        lines = [x for e in entries if e.status == name and not e.blocked_by for x in lines_of(e)]
         if lines:
             sections.append((f"{mark} {name}", lines))
     body = "\n\n".join("\n".join([title, *lines]) for title, lines in sections)
@@ -107,7 +108,7 @@ def render_summary(
         )
     if extra_text:
         body += "\n\n" + extra_text.strip("\n")
-    bad = any(e.status != "OK" for e in entries)
+    bad = any(e.status in ("ERROR", "MISSING") for e in entries)  # PAUSED is known
     return render(
         settings.summary_path,
         body,
