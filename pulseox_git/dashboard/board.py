@@ -21,7 +21,7 @@ from typing import Any
 
 from pulseox_git import settings
 from pulseox_git.client import PulseOxClient, format_response_error, utc_now
-from pulseox_git.dashboard import notify
+from pulseox_git.dashboard import notify, outputs
 from pulseox_git.dashboard.asof import AsOf
 from pulseox_git.dashboard.badges import badges
 from pulseox_git.dashboard.rules import Entry, Summary, classify
@@ -100,6 +100,7 @@ class PulseOxDashboard:
         self.extra_text = extra_text  # added before the summary's footer, this run only
         self.notify = check_notify(notify, stored=False) if notify else None
         self.previous: dict[str, dict[str, Any]] = {}
+        self._record = outputs.Record()  # what the state file at the tip says it wrote
         self.summary: Summary | None = None
         self.published: Published | None = None
         self.notify_failures: list[str] = []
@@ -152,6 +153,7 @@ class PulseOxDashboard:
         self._stored = stored
         self.settings = self._override()
         self.previous = load_state(files.get(STATE_FILE))
+        self._record = outputs.load_record(files.get(STATE_FILE), self.own)
         self._reads[self.own] = (tip, *self._read(store, tip, self.own))
         self._loaded = True
 
@@ -276,10 +278,12 @@ class PulseOxDashboard:
         )
         files = {
             self.settings.summary_path: summary.text.encode(),
-            STATE_FILE: state_bytes(summary.entries, summary.generated),
+            STATE_FILE: b"",  # below, once it can name every other file
             "index.html": page.encode(),
         }
         files.update((path, svg.encode()) for path, svg in badges(rows).items())
+        record = outputs.record(files)
+        files[STATE_FILE] = state_bytes(summary.entries, summary.generated, record)
         return files
 
     def _config_bytes(self) -> bytes:
@@ -337,7 +341,8 @@ class PulseOxDashboard:
                 report = {**self.report(), "commit": None, "dry_run": dry}  # this very commit
                 files[path_to_summary_json] = (json.dumps(report, indent=2) + "\n").encode()
             message = f"pulseox: dashboard {summary.counts()} ({len(summary.changes)} changed)\n"
-            return Change(files, message, now)
+            gone = outputs.stale(self._record, files, self._paths(self.own))
+            return Change(files, message, now, deleted=gone)
 
         self.published = self.store().publish(make_change, dry_run=dry)
         if not dry and self.summary is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +19,12 @@ log = logging.getLogger("pulseox_git")
 STATE_FILE = "pulseox-state.json"
 
 
-def state_bytes(entries: Sequence[Entry], written: datetime) -> bytes:
-    state = {
+def state_bytes(
+    entries: Sequence[Entry], written: datetime, extra: Mapping[str, Any] | None = None
+) -> bytes:
+    """The state file; `extra`: more top-level keys (see `outputs.record`)."""
+    state: dict[str, Any] = {
+        **(extra or {}),
         "version": 1,
         "written": format_time(written),
         "statuses": {

@@ -322,7 +322,7 @@ class GitStore:
     def confine_and_commit(self, parent: str | None, change: Change) -> tuple[str, set[str]]:
         """`confine`, then `commit`: for a small change in ONE fast-import process
         (see `fastimport`), else in two."""
-        paths = list(change.files)
+        paths = change.paths
         prefixes = path_prefixes(paths)
         if parent and fastimport.fits(prefixes):
             head, body = fastimport.commit_input(parent, change)
