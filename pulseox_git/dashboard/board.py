@@ -21,7 +21,7 @@ from typing import Any
 
 from pulseox_git import settings
 from pulseox_git.client import PulseOxClient, format_response_error, utc_now
-from pulseox_git.dashboard import notify, outputs
+from pulseox_git.dashboard import heartbeat, notify, outputs
 from pulseox_git.dashboard.asof import AsOf
 from pulseox_git.dashboard.badges import badges
 from pulseox_git.dashboard.rules import Entry, Summary, classify
@@ -101,6 +101,7 @@ class PulseOxDashboard:
         self.notify = check_notify(notify, stored=False) if notify else None
         self.previous: dict[str, dict[str, Any]] = {}
         self._record = outputs.Record()  # what the state file at the tip says it wrote
+        self.digest = ""  # of the last outputs rendered (see `heartbeat`)
         self.summary: Summary | None = None
         self.published: Published | None = None
         self.notify_failures: list[str] = []
@@ -270,8 +271,12 @@ class PulseOxDashboard:
 
     # -- writing -------------------------------------------------------------
 
-    def output_files(self, summary: Summary) -> dict[str, bytes]:
-        """Every file one refresh commits, besides the spec file (add more here)."""
+    def output_files(
+        self, summary: Summary, config: bytes | None = None, *extra: str
+    ) -> dict[str, bytes]:
+        """Every file one refresh commits, besides the spec file (add more here).
+        The state file names them, with the digest of the spec file (`config`),
+        the entries and `extra` (see `heartbeat`)."""
         rows = rows_for(summary.entries, self.links)
         page = render_index(
             rows, f"{self.owner}/{self.repo}", summary.generated, self.settings.zone
@@ -282,7 +287,9 @@ class PulseOxDashboard:
             "index.html": page.encode(),
         }
         files.update((path, svg.encode()) for path, svg in badges(rows).items())
-        record = outputs.record(files)
+        config = self._config_bytes() if config is None else config
+        self.digest = heartbeat.digest(summary.entries, files, config, self.links.web_link, *extra)
+        record = outputs.record(files, self.digest)
         files[STATE_FILE] = state_bytes(summary.entries, summary.generated, record)
         return files
 
@@ -328,21 +335,31 @@ class PulseOxDashboard:
         self._read_others()
         dry = self.dry_run if dry_run is None else dry_run
 
-        def make_change(store: Store, tip: str | None) -> Change:
+        def make_change(store: Store, tip: str | None) -> Change | None:
             if self.own not in self._reads or self._reads[self.own][0] != tip:
                 self._load_at(store, tip)  # someone pushed: recompute from their tip
                 self._need_specs()
                 self._read_others()
             now = self.now().replace(microsecond=0)
             summary = self.summary = self.summarize(now)
-            files = self.output_files(summary)
-            files[SPEC_FILE] = self._config_bytes()
+            config = self._config_bytes()
+            extra = [self.extra_text or "", path_to_summary_json or ""]
+            files = self.output_files(summary, config, *extra)
+            files[SPEC_FILE] = config
             if path_to_summary_json is not None:
                 report = {**self.report(), "commit": None, "dry_run": dry}  # this very commit
                 files[path_to_summary_json] = (json.dumps(report, indent=2) + "\n").encode()
             message = f"pulseox: dashboard {summary.counts()} ({len(summary.changes)} changed)\n"
             gone = outputs.stale(self._record, files, self._paths(self.own))
-            return Change(files, message, now, deleted=gone)
+            light = [self.settings.summary_path, path_to_summary_json or ""]
+            due = heartbeat.choose(
+                files, self._record, self.digest, now, self.settings.heartbeat, light
+            )
+            if due is None:
+                return None  # nothing changed, and the heartbeat is not due
+            if len(due) < len(files):
+                message = f"pulseox: dashboard heartbeat, {summary.counts()} as before\n"
+            return Change(due, message, now, deleted=gone)
 
         self.published = self.store().publish(make_change, dry_run=dry)
         if not dry and self.summary is not None:

@@ -62,9 +62,9 @@ def _legacy_badge(key: str, own: tuple[str, str]) -> str:
     return badge_path(owner, repo, path, own)
 
 
-def record(outputs: Iterable[str]) -> dict[str, Any]:
+def record(outputs: Iterable[str], digest: str) -> dict[str, Any]:
     """The state file's keys for a refresh writing `outputs`."""
-    return {"outputs": sorted(set(outputs) - NEVER)}
+    return {"outputs": sorted(set(outputs) - NEVER), "digest": digest}
 
 
 def stale(

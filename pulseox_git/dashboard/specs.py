@@ -34,6 +34,7 @@ from pulseox_git.store.names import check_name
 SPEC_FILE = "pulseox.toml"
 MODES = ("md", "org")
 DEFAULT_TOLERANCE = timedelta(minutes=10)
+DEFAULT_HEARTBEAT = timedelta(hours=6)  # README: Commits and the heartbeat
 ENV_SUFFIX = "_env"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_HINTS = (
@@ -48,7 +49,7 @@ _SECRET_HINTS = (
     "credential",
 )
 _SPEC_KEYS = {"owner", "repo", "path", "schedule", "grace", "max_duration", "min_duration"}
-_DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary")  # the [dashboard] table
+_DASHBOARD_KEYS = ("mode", "tz", "tolerance", "summary", "heartbeat")  # the [dashboard] table
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,7 @@ class Settings:
     notify: dict[str, dict[str, Any]] = field(default_factory=dict)
     trends: TrendSettings = field(default_factory=TrendSettings)  # the [trends] table
     summary: str | None = None  # where the summary goes; default summary.md (or .org)
+    heartbeat: timedelta = DEFAULT_HEARTBEAT  # the longest a refresh goes without a commit
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -227,6 +229,12 @@ class Settings:
         if not isinstance(tolerance, timedelta) or tolerance < timedelta(0):
             raise BadInputError(f"bad tolerance {self.tolerance!r}: it must not be negative")
         object.__setattr__(self, "tolerance", tolerance)
+        beat = self.heartbeat
+        if isinstance(beat, str):
+            beat = parse_duration(beat, "heartbeat")
+        if not isinstance(beat, timedelta) or beat <= timedelta(0):
+            raise BadInputError(f"bad heartbeat {self.heartbeat!r}: use a duration such as 6h")
+        object.__setattr__(self, "heartbeat", beat)
         object.__setattr__(self, "notify", check_notify(self.notify, stored=True))
 
     @property
@@ -242,6 +250,8 @@ class Settings:
         table = {"mode": self.mode, "tz": self.tz, "tolerance": describe(self.tolerance)}
         if self.summary is not None:
             table["summary"] = self.summary
+        if self.heartbeat != DEFAULT_HEARTBEAT:
+            table["heartbeat"] = describe(self.heartbeat)
         return table
 
 

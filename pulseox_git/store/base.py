@@ -49,7 +49,7 @@ class Change:
 @dataclass(frozen=True)
 class Published:
     """What `Store.publish` did: the commit, its parent, and which paths it created,
-    changed and deleted."""
+    changed and deleted. `sha` None (and not a dry run): nothing to publish."""
 
     sha: str | None
     parent: str | None
@@ -75,6 +75,11 @@ class Published:
         changed = tuple(p for p in change.files if p in existing)
         deleted = tuple(p for p in change.deleted if p in existing)
         return cls(sha, parent, created, changed, attempt, dry_run, change.message, deleted)
+
+    @classmethod
+    def nothing(cls, tip: str | None, attempt: int, dry_run: bool) -> Published:
+        """`make_change` found nothing to publish: no commit, nothing pushed."""
+        return cls(None, tip, (), (), attempt, dry_run, "")
 
 
 @dataclass(frozen=True, slots=True)  # many of them: keep each small
@@ -107,7 +112,7 @@ class Report:
 
 
 History = dict[str, list[Report]]  # reports by page path, newest first
-MakeChange = Callable[["Store", str | None], Change]
+MakeChange = Callable[["Store", str | None], Change | None]  # None: nothing to publish
 
 
 class Store(Protocol):
@@ -138,7 +143,8 @@ class Store(Protocol):
 
     def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
         """Build `make_change(store, tip)` on the tip and write it without force; on a
-        lost race build it again on the new tip."""
+        lost race build it again on the new tip. When it returns None, nothing is
+        written (`Published.nothing`)."""
         ...
 
 

@@ -185,6 +185,8 @@ class ApiStore:
         for attempt in range(1, self.push_attempts + 1):
             tip = self.tip()
             change = make_change(self, tip)
+            if change is None:
+                return Published.nothing(tip, attempt, dry_run)
             existing = self.confine(tip, change.paths)
             if dry_run:
                 sha = planned_commit(change, tip, self.tree(tip) if tip else ("", {}))

@@ -385,6 +385,8 @@ class GitStore:
 
             def build_and_push(tip: str | None, attempt: int = attempt) -> Published | None:
                 change = make_change(self, tip)
+                if change is None:
+                    return Published.nothing(tip, attempt, dry_run)
                 sha, existing = self.confine_and_commit(tip, change)
                 result = Published.of(sha, tip, change, existing, attempt, dry_run)
                 return result if dry_run or self.push(sha, tip) else None
