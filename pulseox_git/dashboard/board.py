@@ -21,7 +21,7 @@ from typing import Any
 
 from pulseox_git import settings
 from pulseox_git.client import PulseOxClient, format_response_error, utc_now
-from pulseox_git.dashboard import heartbeat, notify, outputs
+from pulseox_git.dashboard import heartbeat, notify, outputs, reads
 from pulseox_git.dashboard.asof import AsOf
 from pulseox_git.dashboard.badges import badges
 from pulseox_git.dashboard.rules import Entry, Summary, classify
@@ -134,7 +134,14 @@ class PulseOxDashboard:
         """Load specs, settings and the last published statuses from the repository,
         and read the dashboard's own watched pages, in one fetch."""
         store = self.store()
-        store.run(lambda tip: self._load_at(store, self._pin(store, tip, own=True)))
+
+        def own() -> None:
+            store.run(lambda tip: self._load_at(store, self._pin(store, tip, own=True)))
+
+        if self._given_specs and self.as_of is None:
+            self._read_others(first=own)  # the others are known: read them meanwhile
+        else:
+            own()
         return self
 
     def _pin(self, store: Store, tip: str | None, own: bool) -> str | None:
@@ -176,28 +183,38 @@ class PulseOxDashboard:
             return {}, {}
         return store.read_files(tip, paths), store.history(tip, paths)
 
-    def _read_others(self) -> None:
-        """One `run` per watched repository not read yet: pages and history.
+    def _read_others(self, first: Callable[[], None] | None = None) -> None:
+        """One `run` per watched repository not read yet (pages and history), all at
+        once in a bounded pool (`reads`), with `first` (the read of our own).
 
         Another repository that cannot be read (gone, unreachable, no access)
         puts only its own specs in ERROR; the dashboard's own repository failing
         still fails the refresh.
         """
+        jobs: dict[Repo, Callable[[], Read | None]] = {self.own: first} if first else {}
         for repo in dict.fromkeys((s.owner, s.repo) for s in self.spec_list or []):
-            if repo not in self._reads:
-                store = self.store(*repo)
+            if repo not in self._reads and repo not in jobs:
+                jobs[repo] = self._reader(repo)
+        for repo, read in reads.gather(jobs).items():
+            if first and repo == self.own:
+                if isinstance(read, RemoteError):
+                    raise read
+            elif isinstance(read, RemoteError):
+                detail = redact(str(read)).splitlines()[0] if str(read) else type(read).__name__
+                self.read_failures[repo] = f"cannot read {repo[0]}/{repo[1]}: {detail}"
+                self._reads[repo] = (None, {}, {})
+                log.warning("warning: %s; its specs are in ERROR", self.read_failures[repo])
+            elif read is not None:
+                self._reads[repo] = read
 
-                def read(tip: str | None, store: Store = store, repo: Repo = repo) -> Read:
-                    pinned = self._pin(store, tip, own=False)
-                    return (pinned, *self._read(store, pinned, repo))
+    def _reader(self, repo: Repo) -> Callable[[], Read]:
+        store = self.store(*repo)  # made here, not in a thread: the client keeps one
 
-                try:
-                    self._reads[repo] = store.run(read)
-                except RemoteError as err:
-                    detail = redact(str(err)).splitlines()[0] if str(err) else type(err).__name__
-                    self.read_failures[repo] = f"cannot read {repo[0]}/{repo[1]}: {detail}"
-                    self._reads[repo] = (None, {}, {})
-                    log.warning("warning: %s; its specs are in ERROR", self.read_failures[repo])
+        def read(tip: str | None) -> Read:
+            pinned = self._pin(store, tip, own=False)
+            return (pinned, *self._read(store, pinned, repo))
+
+        return lambda: store.run(read)
 
     def _forget_reads(self, keep_own: bool) -> None:
         """Read again on the next refresh (every repository, or all but our own)."""
