@@ -102,8 +102,10 @@ def token() -> str | None:
 
 
 def blobless() -> bool:
-    """$PULSEOX_GIT_BLOBLESS: caches as partial clones without old page contents."""
-    return flag("PULSEOX_GIT_BLOBLESS")
+    """$PULSEOX_GIT_BLOBLESS (default on; 0 turns it off): caches as partial clones
+    without old page contents, so a cold clone costs the same however many
+    dashboard commits (each rewriting the status page) have piled up."""
+    return (os.environ.get("PULSEOX_GIT_BLOBLESS") or "1").lower() not in ("0", "false", "no")
 
 
 def committer() -> tuple[str, str]:
