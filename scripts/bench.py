@@ -30,6 +30,14 @@ sys.path.insert(0, str(ROOT))
 from pulseox_git.client import PulseOxClient  # noqa: E402
 from pulseox_git.job.run import RunOptions, execute  # noqa: E402
 from pulseox_git.page import Page, commit_message, render  # noqa: E402
+from scripts.bench_scale import (  # noqa: E402
+    FULL_SCALE,
+    QUICK_SCALE,
+    TINY_SCALE,
+    Scale,
+    scale_rows,
+    scale_targets,
+)
 
 ORIGINAL = "pulseox==0.1.5"
 ORIGINAL_EXTRA = "pytz"  # imported by pulseox.specs but not declared by 0.1.5
@@ -440,6 +448,14 @@ class Bench:
             samples.append(measured(cmd, {**env, "PULSEOX_GIT_CACHE": str(cache)})[0])
         return stats(samples)
 
+    def scale(self) -> None:
+        """(g) the dashboard at scale: scripts/bench_scale.py."""
+        sizes = {id(FULL): FULL_SCALE, id(QUICK): QUICK_SCALE}.get(id(self.sizes), TINY_SCALE)
+        scale = Scale(
+            self.work, sizes, measured, stats, self.history_stream, make_remote, self.cli, self.log
+        )
+        self.results["scale"] = scale.run()
+
     def close(self) -> None:
         if self.original:
             self.original.close()
@@ -636,6 +652,7 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
                     grow <= limit,
                 )
             )
+    found += scale_targets(results.get("scale", {}), times)
     start = results.get("startup")
     if start:
         r = ratio(start["pulseox-git --version"], start["python3 -c 'import typer'"])
@@ -717,6 +734,7 @@ def rows(results: dict) -> list[list[str]]:
                     "-",
                 ]
             )
+    table += scale_rows(results.get("scale", {}), secs, times)
     start = results.get("startup", {})
     base = start.get("python3 -c 'import typer'")
     for name in ("pulseox-git --version", "pulseox-git post --help"):
@@ -824,7 +842,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="abcef",
+        default="abcefg",
         help="the parts to run, e.g. 'ae' ((d), "
         "the original, runs beside (a), (b) and (c) unless --no-original)",
     )
@@ -865,9 +883,10 @@ def main(argv: list[str] | None = None) -> int:
             "c": bench.dashboard,
             "e": bench.startup,
             "f": bench.passthrough,
+            "g": bench.scale,
         }
         try:
-            for key in "abcef":
+            for key in "abcefg":
                 if key in args.only:
                     parts[key]()
         finally:
