@@ -61,6 +61,11 @@ PUSH_ATTEMPTS = Number("PULSEOX_PUSH_ATTEMPTS", 30, "push attempts", whole=True)
 API_TIMEOUT = Number("PULSEOX_API_TIMEOUT", 30, "API timeout")  # seconds per request
 API_MAX_WAIT = Number("PULSEOX_API_MAX_WAIT", 60, "API wait")  # rate-limit waits per request
 NOTIFY_TIMEOUT = Number("PULSEOX_NOTIFY_TIMEOUT", 30, "notify timeout", below=86400)
+# repositories a dashboard reads at once (git fetches, or API reads)
+FETCH_CONCURRENCY = Number("PULSEOX_FETCH_CONCURRENCY", 8, "fetch concurrency", whole=True)
+# API requests in flight at once, per process: GitHub allows at most 100 concurrent
+# requests and asks for few (README: Concurrent reads)
+API_CONCURRENCY = Number("PULSEOX_API_CONCURRENCY", 4, "API concurrency", whole=True, below=101)
 
 COMMITTER = ("pulseox-git", "pulseox-git@users.noreply.github.com")
 
@@ -97,8 +102,10 @@ def token() -> str | None:
 
 
 def blobless() -> bool:
-    """$PULSEOX_GIT_BLOBLESS: caches as partial clones without old page contents."""
-    return flag("PULSEOX_GIT_BLOBLESS")
+    """$PULSEOX_GIT_BLOBLESS (default on; 0 turns it off): caches as partial clones
+    without old page contents, so a cold clone costs the same however many
+    dashboard commits (each rewriting the status page) have piled up."""
+    return (os.environ.get("PULSEOX_GIT_BLOBLESS") or "1").lower() not in ("0", "false", "no")
 
 
 def committer() -> tuple[str, str]:

@@ -31,6 +31,14 @@ from fixtures.git_http import GitHttpServer  # noqa: E402
 from pulseox_git.client import PulseOxClient  # noqa: E402
 from pulseox_git.job.run import RunOptions, execute  # noqa: E402
 from pulseox_git.page import Page, commit_message, render  # noqa: E402
+from scripts.bench_scale import (  # noqa: E402
+    FULL_SCALE,
+    QUICK_SCALE,
+    TINY_SCALE,
+    Scale,
+    scale_rows,
+    scale_targets,
+)
 
 ORIGINAL = "pulseox==0.1.5"
 ORIGINAL_EXTRA = "pytz"  # imported by pulseox.specs but not declared by 0.1.5
@@ -533,6 +541,14 @@ class Bench:
             f"{sizes['index.html'] / 1e6:.2f} MB, summary.md {sizes['summary.md'] / 1e6:.2f} MB"
         )
 
+    def scale(self) -> None:
+        """(h) the dashboard at scale: scripts/bench_scale.py."""
+        sizes = {id(FULL): FULL_SCALE, id(QUICK): QUICK_SCALE}.get(id(self.sizes), TINY_SCALE)
+        scale = Scale(
+            self.work, sizes, measured, stats, self.history_stream, make_remote, self.cli, self.log
+        )
+        self.results["scale"] = scale.run()
+
     def close(self) -> None:
         if self.original:
             self.original.close()
@@ -747,6 +763,7 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
                     grow <= limit,
                 )
             )
+    found += scale_targets(results.get("scale", {}), times)
     start = results.get("startup")
     if start:
         r = ratio(start["pulseox-git --version"], start["python3 -c 'import typer'"])
@@ -829,6 +846,7 @@ def rows(results: dict) -> list[list[str]]:
                     "-",
                 ]
             )
+    table += scale_rows(results.get("scale", {}), secs, times)
     start = results.get("startup", {})
     base = start.get("python3 -c 'import typer'")
     for name in ("pulseox-git --version", "pulseox-git post --help"):
@@ -1006,7 +1024,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="abcefl",
+        default="abcefhl",
         help="the parts to run, e.g. 'ae' ((d), "
         "the original, runs beside (a), (b) and (c) unless --no-original)",
     )
@@ -1047,10 +1065,11 @@ def main(argv: list[str] | None = None) -> int:
             "c": bench.dashboard,
             "e": bench.startup,
             "f": bench.passthrough,
+            "h": bench.scale,
             "l": bench.large,
         }
         try:
-            for key in "abcefl":
+            for key in "abcefhl":
                 if key in args.only:
                     parts[key]()
         finally:

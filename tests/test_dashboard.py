@@ -119,10 +119,11 @@ def test_sections_changes_and_one_commit(remote: Path):
     )
     assert "# OK" not in found
 
-    # nothing changed since: no Changes section
+    # nothing changed since: no Changes section, and no commit (tests/test_heartbeat.py)
+    tip = git("rev-parse", "main", cwd=remote)
     third = board(at=T0 + timedelta(minutes=12)).get_remote_data().write_summary()
     assert "# Changes" not in sections(third.summary.text)
-    assert "(0 changed)" in git("log", "-1", "--format=%s", "main", cwd=remote)
+    assert third.published.sha is None and git("rev-parse", "main", cwd=remote) == tip
 
 
 def test_each_error_cause_has_its_note(remote: Path):
@@ -266,11 +267,12 @@ def test_a_race_recomputes_changes_from_the_new_tip(remote: Path):
             )
         return T0 + timedelta(minutes=1)
 
+    post("a.md", T0 + timedelta(seconds=30))  # something to publish (else no commit)
     dashboard = board([spec("a.md")], clock).get_remote_data()
     dashboard.write_summary(force_refresh=False)
     assert dashboard.published.attempts == 2
     assert sections(show(remote, "summary.md"))["# Changes"] == [
-        "- [a.md](a.md) ERROR --> OK 2026-05-01 12:00:00 UTC"
+        "- [a.md](a.md) ERROR --> OK 2026-05-01 12:00:30 UTC"
     ]
     assert git("log", "-2", "--format=%s", "main", cwd=remote).splitlines()[1] == "other dashboard"
 

@@ -213,6 +213,8 @@ def print_dry_run(done: Published | PostResult, url: str, err: bool = False) -> 
         typer.echo(f"  A {path}", err=err)
     for path in done.changed:
         typer.echo(f"  M {path}", err=err)
+    for path in getattr(done, "deleted", ()):  # a post deletes nothing
+        typer.echo(f"  D {path}", err=err)
 
 
 def print_result(result: PostResult, err: bool = False) -> None:

@@ -22,6 +22,7 @@ from pulseox_git.cli.common import (
 from pulseox_git.dashboard import PulseOxDashboard
 from pulseox_git.dashboard.rules import check_sections
 from pulseox_git.dashboard.scaffold import init_repository
+from pulseox_git.dashboard.schedule import describe
 from pulseox_git.dashboard.specs import check_notify
 from pulseox_git.errors import BadInputError, ExitCode
 
@@ -178,7 +179,13 @@ def refresh(
     else:
         typer.echo(summary.text, nl=False)
     done = board.published
-    if done is not None:
+    if done is not None and done.sha is None:
+        typer.echo(
+            f"nothing changed since the last commit and no heartbeat due "
+            f"(every {describe(board.settings.heartbeat)}): no commit",
+            err=True,
+        )
+    elif done is not None:
         what = "would commit" if done.dry_run else "committed"
         typer.echo(
             f"{what} {board.settings.summary_path} as {(done.sha or '')[:12]} to "

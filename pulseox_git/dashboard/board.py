@@ -21,7 +21,7 @@ from typing import Any
 
 from pulseox_git import settings
 from pulseox_git.client import PulseOxClient, format_response_error, utc_now
-from pulseox_git.dashboard import alerting, notify, watcher
+from pulseox_git.dashboard import alerting, heartbeat, notify, outputs, reads, watcher
 from pulseox_git.dashboard.asof import AsOf
 from pulseox_git.dashboard.badges import badges
 from pulseox_git.dashboard.rules import Entry, Summary, classify
@@ -106,6 +106,8 @@ class PulseOxDashboard:
         self.extra_text = extra_text  # added before the summary's footer, this run only
         self.notify = check_notify(notify, stored=False) if notify else None
         self.previous: dict[str, dict[str, Any]] = {}
+        self._record = outputs.Record()  # what the state file at the tip says it wrote
+        self.digest = ""  # of the last outputs rendered (see `heartbeat`)
         self.summary: Summary | None = None
         self.published: Published | None = None
         self.notify_failures: list[str] = []
@@ -142,7 +144,14 @@ class PulseOxDashboard:
         """Load specs, settings and the last published statuses from the repository,
         and read the dashboard's own watched pages, in one fetch."""
         store = self.store()
-        store.run(lambda tip: self._load_at(store, self._pin(store, tip, own=True)))
+
+        def own() -> None:
+            store.run(lambda tip: self._load_at(store, self._pin(store, tip, own=True)))
+
+        if self._given_specs and self.as_of is None:
+            self._read_others(first=own)  # the others are known: read them meanwhile
+        else:
+            own()
         return self
 
     def _pin(self, store: Store, tip: str | None, own: bool) -> str | None:
@@ -163,6 +172,7 @@ class PulseOxDashboard:
         self.settings = self._override()
         self.previous = load_state(files.get(STATE_FILE))
         self.last_run = written_time(files.get(STATE_FILE))
+        self._record = outputs.load_record(files.get(STATE_FILE), self.own)
         self._reads[self.own] = (tip, *self._read(store, tip, self.own))
         self._loaded = True
 
@@ -191,28 +201,38 @@ class PulseOxDashboard:
             return {}, {}
         return store.read_files(tip, paths), store.history(tip, paths)
 
-    def _read_others(self) -> None:
-        """One `run` per watched repository not read yet: pages and history.
+    def _read_others(self, first: Callable[[], None] | None = None) -> None:
+        """One `run` per watched repository not read yet (pages and history), all at
+        once in a bounded pool (`reads`), with `first` (the read of our own).
 
         Another repository that cannot be read (gone, unreachable, no access)
         puts only its own specs in ERROR; the dashboard's own repository failing
         still fails the refresh.
         """
+        jobs: dict[Repo, Callable[[], Read | None]] = {self.own: first} if first else {}
         for repo in dict.fromkeys((s.owner, s.repo) for s in self.spec_list or []):
-            if repo not in self._reads:
-                store = self.store(*repo)
+            if repo not in self._reads and repo not in jobs:
+                jobs[repo] = self._reader(repo)
+        for repo, read in reads.gather(jobs).items():
+            if first and repo == self.own:
+                if isinstance(read, RemoteError):
+                    raise read
+            elif isinstance(read, RemoteError):
+                detail = redact(str(read)).splitlines()[0] if str(read) else type(read).__name__
+                self.read_failures[repo] = f"cannot read {repo[0]}/{repo[1]}: {detail}"
+                self._reads[repo] = (None, {}, {})
+                log.warning("warning: %s; its specs are in ERROR", self.read_failures[repo])
+            elif read is not None:
+                self._reads[repo] = read
 
-                def read(tip: str | None, store: Store = store, repo: Repo = repo) -> Read:
-                    pinned = self._pin(store, tip, own=False)
-                    return (pinned, *self._read(store, pinned, repo))
+    def _reader(self, repo: Repo) -> Callable[[], Read]:
+        store = self.store(*repo)  # made here, not in a thread: the client keeps one
 
-                try:
-                    self._reads[repo] = store.run(read)
-                except RemoteError as err:
-                    detail = redact(str(err)).splitlines()[0] if str(err) else type(err).__name__
-                    self.read_failures[repo] = f"cannot read {repo[0]}/{repo[1]}: {detail}"
-                    self._reads[repo] = (None, {}, {})
-                    log.warning("warning: %s; its specs are in ERROR", self.read_failures[repo])
+        def read(tip: str | None) -> Read:
+            pinned = self._pin(store, tip, own=False)
+            return (pinned, *self._read(store, pinned, repo))
+
+        return lambda: store.run(read)
 
     def _forget_reads(self, keep_own: bool) -> None:
         """Read again on the next refresh (every repository, or all but our own)."""
@@ -292,8 +312,12 @@ class PulseOxDashboard:
 
     # -- writing -------------------------------------------------------------
 
-    def output_files(self, summary: Summary) -> dict[str, bytes]:
-        """Every file one refresh commits, besides the spec file (add more here)."""
+    def output_files(
+        self, summary: Summary, config: bytes | None = None, *extra: str
+    ) -> dict[str, bytes]:
+        """Every file one refresh commits, besides the spec file (add more here).
+        The state file names them, with the digest of the spec file (`config`),
+        the entries and `extra` (see `heartbeat`)."""
         rows = rows_for(summary.entries, self.links)
         page = render_index(
             rows,
@@ -304,10 +328,14 @@ class PulseOxDashboard:
         )
         files = {
             self.settings.summary_path: summary.text.encode(),
-            STATE_FILE: state_bytes(summary.entries, summary.generated),
+            STATE_FILE: b"",  # below, once it can name every other file
             "index.html": page.encode(),
         }
         files.update((path, svg.encode()) for path, svg in badges(rows).items())
+        config = self._config_bytes() if config is None else config
+        self.digest = heartbeat.digest(summary.entries, files, config, self.links.web_link, *extra)
+        record = outputs.record(files, self.digest)
+        files[STATE_FILE] = state_bytes(summary.entries, summary.generated, record)
         return files
 
     def _config_bytes(self) -> bytes:
@@ -352,20 +380,31 @@ class PulseOxDashboard:
         self._read_others()
         dry = self.dry_run if dry_run is None else dry_run
 
-        def make_change(store: Store, tip: str | None) -> Change:
+        def make_change(store: Store, tip: str | None) -> Change | None:
             if self.own not in self._reads or self._reads[self.own][0] != tip:
                 self._load_at(store, tip)  # someone pushed: recompute from their tip
                 self._need_specs()
                 self._read_others()
             now = self.now().replace(microsecond=0)
             summary = self.summary = self.summarize(now)
-            files = self.output_files(summary)
-            files[SPEC_FILE] = self._config_bytes()
+            config = self._config_bytes()
+            extra = [self.extra_text or "", path_to_summary_json or ""]
+            files = self.output_files(summary, config, *extra)
+            files[SPEC_FILE] = config
             if path_to_summary_json is not None:
                 report = {**self.report(), "commit": None, "dry_run": dry}  # this very commit
                 files[path_to_summary_json] = (json.dumps(report, indent=2) + "\n").encode()
             message = f"pulseox: dashboard {summary.counts()} ({len(summary.changes)} changed)\n"
-            return Change(files, message, now)
+            gone = outputs.stale(self._record, files, self._paths(self.own))
+            light = [self.settings.summary_path, path_to_summary_json or ""]
+            due = heartbeat.choose(
+                files, self._record, self.digest, now, self.settings.heartbeat, light
+            )
+            if due is None:
+                return None  # nothing changed, and the heartbeat is not due
+            if len(due) < len(files):
+                message = f"pulseox: dashboard heartbeat, {summary.counts()} as before\n"
+            return Change(due, message, now, deleted=gone)
 
         self.published = self.store().publish(make_change, dry_run=dry)
         if not dry and self.summary is not None:

@@ -70,6 +70,15 @@ jobs:
       # The version that wrote this file. From a fork or an internal index, change
       # this line (or run `pulseox-git init --install SPEC` on a new repository).
       - run: pip install {install}
+      # Keep the cached clone between runs, so a refresh fetches only what is new.
+      # A restored cache is checked like any other (what it clones, every fetch,
+      # the history cache against the fetched tip) and rebuilt when damaged; it
+      # holds no token (git gets it from the environment only).
+      - uses: actions/cache@v4
+        with:
+          path: ~/.cache/pulseox-git
+          key: pulseox-git-${{{{ github.run_id }}}}  # a new entry each run ...
+          restore-keys: pulseox-git-  # ... starting from the newest
       - run: pulseox-git dashboard refresh --owner {owner} --repo {repo} --branch {branch}
         env:
           PULSEOX_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}

@@ -36,6 +36,7 @@ from pulseox_git.store.names import check_name
 SPEC_FILE = "pulseox.toml"
 MODES = ("md", "org")
 DEFAULT_TOLERANCE = timedelta(minutes=10)
+DEFAULT_HEARTBEAT = timedelta(hours=6)  # README: Commits and the heartbeat
 ENV_SUFFIX = "_env"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_HINTS = (
@@ -59,7 +60,7 @@ TAGS = "tags"  # the key of a [notify.PROVIDER] table that filters by spec tags
 _COUNT_KEYS = ("fail_after", "missing_after")  # whole numbers, default 1
 _DASHBOARD_KEYS = (  # the [dashboard] table
     *("mode", "tz", "tolerance", "summary", "remind_every"),
-    *("schedule", "heartbeat_url_env"),
+    *("schedule", "heartbeat_url_env", "heartbeat"),
 )
 
 
@@ -303,6 +304,7 @@ class Settings:
     maintenance: tuple[Window, ...] = ()  # [[maintenance]] tables
     schedule: Schedule | None = None  # how often the dashboard itself runs (watcher.py)
     heartbeat_url_env: str | None = None  # names the variable with a URL to ping
+    heartbeat: timedelta = DEFAULT_HEARTBEAT  # the longest a refresh goes without a commit
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -327,6 +329,12 @@ class Settings:
                 f"bad heartbeat_url_env {variable!r}: name the environment variable that "
                 "holds the URL, such as HEARTBEAT_URL"
             )
+        beat = self.heartbeat
+        if isinstance(beat, str):
+            beat = parse_duration(beat, "heartbeat")
+        if not isinstance(beat, timedelta) or beat <= timedelta(0):
+            raise BadInputError(f"bad heartbeat {self.heartbeat!r}: use a duration such as 6h")
+        object.__setattr__(self, "heartbeat", beat)
         object.__setattr__(self, "notify", check_notify(self.notify, stored=True))
 
     @property
@@ -348,6 +356,8 @@ class Settings:
             table["schedule"] = describe(self.schedule)
         if self.heartbeat_url_env is not None:
             table["heartbeat_url_env"] = self.heartbeat_url_env
+        if self.heartbeat != DEFAULT_HEARTBEAT:
+            table["heartbeat"] = describe(self.heartbeat)
         return table
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,8 +39,16 @@ def statuses(entries: Sequence[Entry]) -> dict[str, dict[str, Any]]:
     }
 
 
-def state_bytes(entries: Sequence[Entry], written: datetime) -> bytes:
-    state = {"version": 1, "written": format_time(written), "statuses": statuses(entries)}
+def state_bytes(
+    entries: Sequence[Entry], written: datetime, extra: Mapping[str, Any] | None = None
+) -> bytes:
+    """The state file; `extra`: more top-level keys (see `outputs.record`)."""
+    state: dict[str, Any] = {
+        **(extra or {}),
+        "version": 1,
+        "written": format_time(written),
+        "statuses": statuses(entries),
+    }
     return (json.dumps(state, indent=1, sort_keys=True) + "\n").encode()
 
 

@@ -71,8 +71,10 @@ def run_record(
     """This run against the schedule; None when the dashboard has none."""
     if schedule is None:
         return None
-    if isinstance(schedule, timedelta):
-        return RunRecord(ran, schedule, previous + schedule if previous else None)
+    if isinstance(schedule, timedelta):  # slots every `schedule` from the last commit's run
+        if previous is None or previous > ran:
+            return RunRecord(ran, schedule, None)
+        return RunRecord(ran, schedule, previous + (ran - previous) // schedule * schedule)
     from croniter import croniter
 
     slot: datetime = croniter(schedule, (ran + timedelta(seconds=1)).astimezone(zone)).get_prev(

@@ -27,16 +27,29 @@ _KINDS = {"040000": "a folder", "120000": "a symlink"}
 
 @dataclass(frozen=True)
 class Change:
-    """What one commit should write: files by path, and the commit message."""
+    """What one commit should write: files by path, the paths it deletes (those
+    that are there; a path also in `files` is written, not deleted), and the
+    commit message."""
 
     files: dict[str, bytes]
     message: str
     when: datetime = field(default_factory=lambda: datetime.now(UTC))
+    deleted: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        kept = tuple(dict.fromkeys(p for p in self.deleted if p not in self.files))
+        object.__setattr__(self, "deleted", kept)
+
+    @property
+    def paths(self) -> list[str]:
+        """Every path the commit writes or deletes."""
+        return [*self.files, *self.deleted]
 
 
 @dataclass(frozen=True)
 class Published:
-    """What `Store.publish` did: the commit, its parent, and which paths it created."""
+    """What `Store.publish` did: the commit, its parent, and which paths it created,
+    changed and deleted. `sha` None (and not a dry run): nothing to publish."""
 
     sha: str | None
     parent: str | None
@@ -45,6 +58,7 @@ class Published:
     attempts: int
     dry_run: bool
     message: str
+    deleted: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -59,7 +73,13 @@ class Published:
         """The outcome of writing `change`, whose paths in `existing` were there before."""
         created = tuple(p for p in change.files if p not in existing)
         changed = tuple(p for p in change.files if p in existing)
-        return cls(sha, parent, created, changed, attempt, dry_run, change.message)
+        deleted = tuple(p for p in change.deleted if p in existing)
+        return cls(sha, parent, created, changed, attempt, dry_run, change.message, deleted)
+
+    @classmethod
+    def nothing(cls, tip: str | None, attempt: int, dry_run: bool) -> Published:
+        """`make_change` found nothing to publish: no commit, nothing pushed."""
+        return cls(None, tip, (), (), attempt, dry_run, "")
 
 
 @dataclass(frozen=True, slots=True)  # many of them: keep each small
@@ -92,7 +112,7 @@ class Report:
 
 
 History = dict[str, list[Report]]  # reports by page path, newest first
-MakeChange = Callable[["Store", str | None], Change]
+MakeChange = Callable[["Store", str | None], Change | None]  # None: nothing to publish
 
 
 class Store(Protocol):
@@ -123,7 +143,8 @@ class Store(Protocol):
 
     def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
         """Build `make_change(store, tip)` on the tip and write it without force; on a
-        lost race build it again on the new tip."""
+        lost race build it again on the new tip. When it returns None, nothing is
+        written (`Published.nothing`)."""
         ...
 
 

@@ -130,7 +130,7 @@ class AutoStore:
         if self.chosen is not None:
             return self.chosen.publish(make_change, dry_run)
 
-        def first(store: Store, tip: str | None) -> Change:
+        def first(store: Store, tip: str | None) -> Change | None:
             # a post's first attempt may build on the cached tip before git reached
             # the remote (GitStore.publish): only a fetch or push that got an answer
             # makes git the chosen store

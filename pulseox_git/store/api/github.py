@@ -12,6 +12,7 @@ import email.utils
 import http.client
 import json
 import logging
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -38,6 +39,19 @@ SERVER_ATTEMPTS = 3  # tries for a request that meets a 5xx (never for PUT, whic
 RETRYABLE = frozenset({500, 502, 503, 504})
 SECONDARY_WAIT = 60.0  # what GitHub asks for a 429 that names no time
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}  # by $PULSEOX_API_CONCURRENCY
+_SLOTS_LOCK = threading.Lock()
+
+
+def _in_flight() -> threading.BoundedSemaphore:
+    """One slot of $PULSEOX_API_CONCURRENCY, shared by every client in the process:
+    a dashboard reading many repositories at once stays under GitHub's limit on
+    concurrent requests."""
+    limit = settings.API_CONCURRENCY.get_int()
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(limit, threading.BoundedSemaphore(limit))
 
 
 @dataclass(frozen=True)
@@ -186,7 +200,7 @@ class GitHubApi:
             request.add_unredirected_header("Authorization", f"Bearer {self.token}")
         self.requests += 1
         try:
-            with self._opener.open(request, timeout=self.timeout) as reply:
+            with _in_flight(), self._opener.open(request, timeout=self.timeout) as reply:
                 return Response(reply.status, _json(reply.read()), reply.headers)
         except urllib.error.HTTPError as err:
             with err:

@@ -31,7 +31,7 @@ def planned_commit(change: Change, tip: str | None, tree: tuple[str, dict[str, T
     anything: what a dry run shows (and what git itself would compute)."""
     _root, entries = tree
     folders: dict[str, dict[str, tuple[str, str]]] = {"": {}}
-    for path in change.files:
+    for path in change.paths:
         parts = path.split("/")
         for depth in range(1, len(parts)):
             folders.setdefault("/".join(parts[:depth]), {})
@@ -39,11 +39,18 @@ def planned_commit(change: Change, tip: str | None, tree: tuple[str, dict[str, T
         parent, _, name = path.rpartition("/")
         if parent in folders:
             folders[parent][name] = (mode, sha)
+    for path in change.deleted:
+        parent, _, name = path.rpartition("/")
+        folders[parent].pop(name, None)
     for path, data in change.files.items():
         parent, _, name = path.rpartition("/")
         folders[parent][name] = ("100644", object_id("blob", data))
     for folder in sorted(folders, key=lambda f: -f.count("/") - bool(f)):
         listing = folders[folder]
+        if folder and not listing:  # git keeps no empty folder
+            parent, _, name = folder.rpartition("/")
+            folders[parent].pop(name, None)
+            continue
         body = b"".join(
             f"{mode.lstrip('0')} {name}\0".encode() + bytes.fromhex(sha)
             for name, (mode, sha) in sorted(

@@ -185,17 +185,19 @@ class ApiStore:
         for attempt in range(1, self.push_attempts + 1):
             tip = self.tip()
             change = make_change(self, tip)
-            existing = self.confine(tip, list(change.files))
+            if change is None:
+                return Published.nothing(tip, attempt, dry_run)
+            existing = self.confine(tip, change.paths)
             if dry_run:
                 sha = planned_commit(change, tip, self.tree(tip) if tip else ("", {}))
                 return Published.of(sha, tip, change, existing, attempt, True)
             LEDGER.start(self.url)
             if tip is None and self.empty:
                 done = self._seed(change)
-            elif len(change.files) == 1 and tip is not None:
+            elif len(change.files) == 1 and tip is not None and not change.deleted:
                 done = self._put(tip, change, existing)
             else:
-                done = self._commit(tip, change)
+                done = self._commit(tip, change, existing)
             if done:
                 LEDGER.landed_now(done[0])
             else:
@@ -241,12 +243,20 @@ class ApiStore:
         seeded = self._put(None, change, set(), first)
         if seeded is None or len(change.files) == 1:
             return seeded
-        return self._commit(seeded[0], change)
+        return self._commit(seeded[0], change, {first})
 
-    def _commit(self, tip: str | None, change: Change) -> tuple[str, str | None] | None:
-        """Several files as ONE commit: tree on the base tree, commit, non-forced ref
-        update. None when the branch moved since `tip`."""
-        entries = []
+    def _commit(
+        self, tip: str | None, change: Change, existing: set[str]
+    ) -> tuple[str, str | None] | None:
+        """Several files as ONE commit: tree on the base tree (a deleted file is an
+        entry with sha null), commit, non-forced ref update. None when the branch
+        moved since `tip`."""
+        # only files that are there: GitHub refuses to delete a path the tree lacks
+        entries: list[dict[str, Any]] = [
+            {"path": path, "mode": "100644", "type": "blob", "sha": None}
+            for path in change.deleted
+            if path in existing
+        ]
         for path, data in change.files.items():
             entry = {"path": path, "mode": "100644", "type": "blob"}
             try:  # text goes inline in the tree: one request for the whole batch

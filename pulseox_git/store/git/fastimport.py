@@ -33,7 +33,9 @@ def quote(path: str) -> bytes:
 
 
 def commit_input(parent: str | None, change: Change) -> tuple[bytes, bytes]:
-    """fast-import's input for `change`: the commit's header, then its files."""
+    """fast-import's input for `change`: the commit's header, then its deletions
+    and files. Callers `confine` the deleted paths first: a `D` of a folder would
+    delete the whole folder."""
     stamp = f"{int(change.when.timestamp())} +0000"
     name, email = settings.committer()
     message = change.message.encode()
@@ -46,7 +48,7 @@ def commit_input(parent: str | None, change: Change) -> tuple[bytes, bytes]:
     ]
     if parent:
         chunks.append(f"from {parent}\n".encode())
-    body = []
+    body = [b"D " + quote(path) + b"\n" for path in change.deleted]  # a missing path: no-op
     for path, data in change.files.items():
         body += [b"M 100644 inline ", quote(path), f"\ndata {len(data)}\n".encode(), data, b"\n"]
     body.append(b"\nget-mark :1\ndone\n")

@@ -75,8 +75,8 @@ class HistoryCache:
                 if wanted <= known:
                     new = self._walk(tip, known, since=cached_tip)
                     commits = new + old
-                    if save and new:
-                        self._save(tip, known, commits)
+                    if save and cached_tip != tip:  # even with nothing new: the
+                        self._save(tip, known, commits)  # next walk starts from here
                     return by_path(commits, wanted), Outcome(
                         "incremental" if new else "hit", len(new)
                     )

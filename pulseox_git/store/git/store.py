@@ -322,7 +322,7 @@ class GitStore:
     def confine_and_commit(self, parent: str | None, change: Change) -> tuple[str, set[str]]:
         """`confine`, then `commit`: for a small change in ONE fast-import process
         (see `fastimport`), else in two."""
-        paths = list(change.files)
+        paths = change.paths
         prefixes = path_prefixes(paths)
         if parent and fastimport.fits(prefixes):
             head, body = fastimport.commit_input(parent, change)
@@ -385,6 +385,8 @@ class GitStore:
 
             def build_and_push(tip: str | None, attempt: int = attempt) -> Published | None:
                 change = make_change(self, tip)
+                if change is None:
+                    return Published.nothing(tip, attempt, dry_run)
                 sha, existing = self.confine_and_commit(tip, change)
                 result = Published.of(sha, tip, change, existing, attempt, dry_run)
                 return result if dry_run or self.push(sha, tip) else None
