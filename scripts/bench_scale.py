@@ -1,17 +1,17 @@
 """(h) The dashboard at scale, measured side by side in one run (scripts/bench --only h).
 
-- g1: a warm refresh watching pages in K other repositories at RTT 150 ms (a
+- h1: a warm refresh watching pages in K other repositories at RTT 150 ms (a
   latency proxy in front of a smart-HTTP server), K = 1 against K = 20, with
   the HTTP requests each made;
-- g2: 10 refreshes in a row with no posts and no heartbeat due: commits made;
-- g3: a cold refresh of a dashboard with many specs before and after 400
+- h2: 10 refreshes in a row with no posts and no heartbeat due: commits made;
+- h3: a cold refresh of a dashboard with many specs before and after 400
   dashboard commits (each rewriting the summary, the state file, the status
   page and a badge, as a refresh with a status change does);
-- g4: a simulated year of `*/15` refreshes with no posts: the refresh's own
+- h4: a simulated year of `*/15` refreshes with no posts: the refresh's own
   decision (`heartbeat.choose`) on a simulated clock says which of the 35,040
   refreshes commit, and those commits are generated with fast-import from the
   files a real heartbeat commit wrote; commits and packed bytes added, against
-  what a commit per refresh added (g3's full commits, per commit, x 35,040),
+  what a commit per refresh added (h3's full commits, per commit, x 35,040),
   and a cold refresh before and after.
 """
 
@@ -44,11 +44,11 @@ class ScaleSizes:
     rtt: float  # seconds
     reps: int
     specs: int  # g3 and g4
-    commits: int  # page commits in g3's repository
+    commits: int  # page commits in h3's repository
     dashboard_commits: int  # g3
 
 
-FULL_SCALE = ScaleSizes((1, 20), 0.150, 5, 1000, 1000, 400)
+FULL_SCALE = ScaleSizes((1, 20), 0.150, 7, 1000, 1000, 400)
 QUICK_SCALE = ScaleSizes((1, 20), 0.150, 3, 200, 400, 100)
 TINY_SCALE = ScaleSizes((1, 3), 0.010, 1, 20, 40, 10)
 
@@ -120,8 +120,9 @@ def append_commits(remote: Path, commits: Iterable[Commit]) -> int:
 
 
 def packed_bytes(remote: Path) -> int:
-    """The repository's size once packed as a server would keep it."""
-    git("repack", "-a", "-d", "-q", "--depth=50", "--window=10", cwd=remote)
+    """The repository's size once packed as a server would keep it: deltas found
+    afresh (`-f`), not fast-import's chains of one version after another."""
+    git("repack", "-a", "-d", "-f", "-q", cwd=remote)
     pack = remote / "objects" / "pack"
     return sum(f.stat().st_size for f in pack.iterdir() if f.suffix == ".pack")
 
@@ -153,7 +154,7 @@ class Scale:
             "year": self.year(),
         }
 
-    # -- g3, g4: cold refreshes and the dashboard's own commits ------------------
+    # -- h3, g4: cold refreshes and the dashboard's own commits ------------------
 
     def cold(self, names: list[str]) -> list[dict[str, Any]]:
         """Cold `dashboard refresh --no-write` processes, one per name in turn, each
@@ -206,7 +207,7 @@ class Scale:
         """g3: cold refresh before and after `dashboard_commits` full commits."""
         size = self.sizes
         name = f"g3-{size.specs}"
-        self.dashboard_repo(name + "-before")  # the same dashboard, without them
+        packed_bytes(self.dashboard_repo(name + "-before")[0])  # the same, without them
         remote, at = self.dashboard_repo(name)
         before_bytes = packed_bytes(remote)
         append_commits(remote, self.full_commits(remote, at, size.dashboard_commits))
@@ -221,13 +222,13 @@ class Scale:
             "packed_bytes_per_full_commit": grown / size.dashboard_commits,
         }
         self.log(
-            f"  (g3) cold refresh of {size.specs} specs: {before['median']:.3f}s, after "
+            f"  (h3) cold refresh of {size.specs} specs: {before['median']:.3f}s, after "
             f"{size.dashboard_commits} dashboard commits {after['median']:.3f}s "
             f"({grown / size.dashboard_commits / 1024:.1f} KiB packed per commit)"
         )
         return out
 
-    # -- g1: many repositories at a network's latency ------------------------------
+    # -- h1: many repositories at a network's latency ------------------------------
 
     def many_repositories(self) -> dict[str, Any]:
         """A warm refresh watching one page in each of K other repositories, through
@@ -255,7 +256,7 @@ class Scale:
             out[str(k)] = {"refresh": self.stats(samples[k]), "http_requests": max(requests[k])}
         small, large = size.others
         self.log(
-            f"  (g1) warm refresh at RTT {size.rtt * 1000:.0f} ms: K={small} "
+            f"  (h1) warm refresh at RTT {size.rtt * 1000:.0f} ms: K={small} "
             f"{out[str(small)]['refresh']['median']:.2f}s ({out[str(small)]['http_requests']} "
             f"requests), K={large} {out[str(large)]['refresh']['median']:.2f}s "
             f"({out[str(large)]['http_requests']} requests)"
@@ -292,7 +293,7 @@ class Scale:
 
         return run, poster
 
-    # -- g2: refreshes with nothing new --------------------------------------------
+    # -- h2: refreshes with nothing new --------------------------------------------
 
     def idle_refreshes(self) -> dict[str, Any]:
         """10 refreshes 15 minutes apart (simulated clock) with no posts, then one
@@ -318,12 +319,12 @@ class Scale:
             "heartbeat_files": sorted(beat),
         }
         self.log(
-            f"  (g2) 10 refreshes with no posts: {idle} commits; then a heartbeat "
+            f"  (h2) 10 refreshes with no posts: {idle} commits; then a heartbeat "
             f"writing {', '.join(sorted(beat))}"
         )
         return out
 
-    # -- g4: a simulated year ------------------------------------------------------
+    # -- h4: a simulated year ------------------------------------------------------
 
     def year(self) -> dict[str, Any]:
         """A year of */15 refreshes with no posts. The refresh's own rule
@@ -331,7 +332,7 @@ class Scale:
         are generated with fast-import from a real heartbeat commit's files."""
         size = self.sizes
         name = f"g4-{size.specs}"
-        self.dashboard_repo(name + "-before")
+        packed_bytes(self.dashboard_repo(name + "-before")[0])  # packed alike
         remote, at = self.dashboard_repo(name)
         client = PulseOxClient(remote=f"file://{remote}", cache_dir=self.work / "g4-cache")
         first = at + DEFAULT_HEARTBEAT
@@ -353,7 +354,7 @@ class Scale:
             "after": after,
         }
         self.log(
-            f"  (g4) a year of */15 refreshes, {size.specs} specs, no posts: {made} "
+            f"  (h4) a year of */15 refreshes, {size.specs} specs, no posts: {made} "
             f"commits, {grown / 2**20:.1f} MiB packed; cold refresh {before['median']:.3f}s -> "
             f"{after['median']:.3f}s"
         )
@@ -409,7 +410,7 @@ def scale_rows(scale: dict[str, Any], secs: Fmt, times: Fmt) -> list[list[str]]:
             r = entry["refresh"]["median"] / small["refresh"]["median"]
             table.append(
                 [
-                    f"(g1) warm refresh, pages in K = {k} other repositories, RTT "
+                    f"(h1) warm refresh, pages in K = {k} other repositories, RTT "
                     f"{others['rtt_ms']:.0f} ms ({entry['http_requests']} HTTP requests)",
                     secs(entry["refresh"]),
                     "-",
@@ -422,7 +423,7 @@ def scale_rows(scale: dict[str, Any], secs: Fmt, times: Fmt) -> list[list[str]]:
     if idle:
         table.append(
             [
-                f"(g2) {idle['refreshes']} refreshes in a row, no posts, heartbeat not due",
+                f"(h2) {idle['refreshes']} refreshes in a row, no posts, heartbeat not due",
                 f"{idle['commits']} commits",
                 "-",
                 f"then a heartbeat: {', '.join(idle['heartbeat_files'])}",
@@ -435,7 +436,7 @@ def scale_rows(scale: dict[str, Any], secs: Fmt, times: Fmt) -> list[list[str]]:
         r = after["after"]["median"] / after["before"]["median"]
         table.append(
             [
-                f"(g3) cold refresh, {after['specs']} specs x {after['page_commits']} commits, "
+                f"(h3) cold refresh, {after['specs']} specs x {after['page_commits']} commits, "
                 f"after {after['dashboard_commits']} full dashboard commits (before)",
                 secs(after["after"]),
                 secs(after["before"]),
@@ -450,7 +451,7 @@ def scale_rows(scale: dict[str, Any], secs: Fmt, times: Fmt) -> list[list[str]]:
         r = year["after"]["median"] / year["before"]["median"]
         table.append(
             [
-                f"(g4) a simulated year of */15 refreshes, {year['specs']} specs, no posts: "
+                f"(h4) a simulated year of */15 refreshes, {year['specs']} specs, no posts: "
                 f"{year['commits']} commits (a commit per refresh: {YEAR}), "
                 f"{year['packed_bytes'] / 2**20:.1f} MiB packed (then: "
                 f"{today / 2**20:.0f} MiB); cold refresh after it (before)",
@@ -465,7 +466,7 @@ def scale_rows(scale: dict[str, Any], secs: Fmt, times: Fmt) -> list[list[str]]:
 
 
 def year_today(scale: dict[str, Any]) -> float:
-    """What a year of a commit per refresh packs to: g3's full commits, per
+    """What a year of a commit per refresh packs to: h3's full commits, per
     commit, x 35,040 (issue 13 measured about 270 MB at 1,000 specs)."""
     after = scale.get("after_commits")
     if after:
@@ -483,7 +484,7 @@ def scale_targets(scale: dict[str, Any], times: Fmt) -> list[tuple[str, str, boo
         full = ks == ["1", "20"] and others["rtt_ms"] >= 150
         found.append(
             (
-                f"(g1) K = {ks[-1]} warm refresh within 2x of K = {ks[0]}",
+                f"(h1) K = {ks[-1]} warm refresh within 2x of K = {ks[0]}",
                 times(r),
                 _at(r <= 2, full),
             )
@@ -492,7 +493,7 @@ def scale_targets(scale: dict[str, Any], times: Fmt) -> list[tuple[str, str, boo
     if idle:
         found.append(
             (
-                "(g2) 10 refreshes with no posts: 0 commits",
+                "(h2) 10 refreshes with no posts: 0 commits",
                 str(idle["commits"]),
                 idle["commits"] == 0,
             )
@@ -503,7 +504,7 @@ def scale_targets(scale: dict[str, Any], times: Fmt) -> list[tuple[str, str, boo
         full = after["specs"] >= 1000 and after["dashboard_commits"] >= 400
         found.append(
             (
-                f"(g3) cold refresh after {after['dashboard_commits']} dashboard commits "
+                f"(h3) cold refresh after {after['dashboard_commits']} dashboard commits "
                 "within 1.2x of before",
                 times(r),
                 _at(r <= 1.2, full),
@@ -514,12 +515,12 @@ def scale_targets(scale: dict[str, Any], times: Fmt) -> list[tuple[str, str, boo
         full = year["specs"] >= 1000
         share = year["commits"] / YEAR
         found.append(
-            ("(g4) commits a year at most 10% of one per refresh", f"{share:.1%}", share <= 0.1)
+            ("(h4) commits a year at most 10% of one per refresh", f"{share:.1%}", share <= 0.1)
         )
         packed = year["packed_bytes"] / year_today(scale)
         found.append(
             (
-                "(g4) packed growth a year at most 10% of a commit per refresh",
+                "(h4) packed growth a year at most 10% of a commit per refresh",
                 f"{packed:.1%}",
                 _at(packed <= 0.1, full),
             )
@@ -527,7 +528,7 @@ def scale_targets(scale: dict[str, Any], times: Fmt) -> list[tuple[str, str, boo
         r = year["after"]["median"] / year["before"]["median"]
         found.append(
             (
-                "(g4) cold refresh after the year within 1.2x of before",
+                "(h4) cold refresh after the year within 1.2x of before",
                 times(r),
                 _at(r <= 1.2, full),
             )

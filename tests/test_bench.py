@@ -58,6 +58,12 @@ def test_tiny_run_writes_every_comparison_as_json_and_markdown(tmp_path: Path):
     assert results["machine"]["nproc"] >= 1 and "git version" in results["machine"]["git"]
     through = results["passthrough"]
     assert through["mb"] == 2 and through["pulseox_git"]["n"] == through["cat_pipe"]["n"] == 1
+    scale = results["scale"]
+    assert set(scale) == {"others", "idle", "after_commits", "year"}
+    assert scale["others"]["3"]["http_requests"] > scale["others"]["1"]["http_requests"] > 0
+    assert scale["idle"]["commits"] == 0 and scale["idle"]["heartbeat_commits"] == 1
+    assert scale["year"]["commits"] == 1460 and scale["year"]["packed_bytes"] > 0
+    assert {t["target"][:4] for t in results["targets"]} >= {"(h1)", "(h2)", "(h3)", "(h4)"}
     assert {t["target"][:3] for t in results["targets"]} >= {
         "(a)",
         "(b)",

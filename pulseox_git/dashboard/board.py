@@ -1,12 +1,14 @@
 """The dashboard: classify every watched page, write the summary back as one commit.
 
-Each watched repository is read through its store in ONE `run`: the pages at
-the tip and their history from one `git log` pass. A page's `updated` time is
+Each watched repository is read through its store in ONE `run` (all of them at
+once, `reads`): the pages at the tip and their history from one `git log`
+pass. A page's `updated` time is
 the commit time of the last commit that touched it; the footer is only the
 cross-check. The summary, the spec file, a small state file (the statuses it
 published, for the next Changes), the status page and the badges are
 committed together, built from the tip each push attempt lands on, so a race
-recomputes Changes correctly.
+recomputes Changes correctly; files no longer written are deleted (`outputs`),
+and a refresh with nothing new commits nothing but a heartbeat (`heartbeat`).
 """
 
 from __future__ import annotations
