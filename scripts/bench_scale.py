@@ -154,7 +154,7 @@ class Scale:
             "year": self.year(),
         }
 
-    # -- h3, g4: cold refreshes and the dashboard's own commits ------------------
+    # -- h3, h4: cold refreshes and the dashboard's own commits ------------------
 
     def cold(self, names: list[str]) -> list[dict[str, Any]]:
         """Cold `dashboard refresh --no-write` processes, one per name in turn, each
