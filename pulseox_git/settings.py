@@ -105,7 +105,17 @@ def blobless() -> bool:
     """$PULSEOX_GIT_BLOBLESS (default on; 0 turns it off): caches as partial clones
     without old page contents, so a cold clone costs the same however many
     dashboard commits (each rewriting the status page) have piled up."""
-    return (os.environ.get("PULSEOX_GIT_BLOBLESS") or "1").lower() not in ("0", "false", "no")
+    return switch("PULSEOX_GIT_BLOBLESS", default=True)
+
+
+def switch(name: str, default: bool) -> bool:
+    """An on/off setting: 1/true/yes or 0/false/no; anything else is refused."""
+    value = (os.environ.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value not in ("1", "true", "yes", "0", "false", "no"):
+        raise BadInputError(f"bad {name} {os.environ[name]!r}: use 1 or 0")
+    return value in ("1", "true", "yes")
 
 
 def committer() -> tuple[str, str]:

@@ -350,6 +350,7 @@ ENV_CASES = (
     ]
     + [("PULSEOX_PUSH_ATTEMPTS", v) for v in ("x", "0", "2.5")]
     + [("PULSEOX_GIT_STALL_SECONDS", v) for v in ("abc", "0", "-1", "1.5")]
+    + [("PULSEOX_GIT_BLOBLESS", v) for v in ("abc", "2")]
     + [
         ("PULSEOX_GIT_REMOTE", v)
         for v in ("file:///no/placeholders.git", "ext::sh -c x {owner}{repo}")

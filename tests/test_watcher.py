@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from fixtures.repos import commit_files, show
 from fixtures.webhook import WebhookSink
 from pulseox_git.client import PulseOxClient
-from pulseox_git.dashboard import PulseOxDashboard
+from pulseox_git.dashboard import PulseOxDashboard, watcher
 from pulseox_git.dashboard.specs import Settings, loads
 from pulseox_git.errors import BadInputError
 
@@ -76,6 +76,16 @@ def test_a_duration_schedule_counts_from_the_last_refresh(remote: Path):
     assert first.report()["dashboard_run"]["late_seconds"] is None
     second = write(T0 + timedelta(minutes=21))
     assert second.run is not None and second.run.late == timedelta(minutes=6)
+
+
+def test_a_duration_run_before_its_slot_is_on_time_and_a_late_one_counts_from_its_slot():
+    """A refresh that commits nothing leaves no trace, so slots count from the last
+    committed run: early is on time, and lateness is against the last slot passed."""
+    hour = timedelta(hours=1)
+    early = watcher.run_record(hour, T0 + timedelta(minutes=59), T0, UTC)
+    assert early is not None and (early.due, early.late) == (T0 + hour, timedelta(0))
+    later = watcher.run_record(hour, T0 + timedelta(minutes=130), T0, UTC)
+    assert later is not None and (later.due, later.late) == (T0 + 2 * hour, timedelta(minutes=10))
 
 
 def test_without_a_schedule_nothing_is_said(remote: Path):

@@ -74,7 +74,8 @@ def run_record(
     if isinstance(schedule, timedelta):  # slots every `schedule` from the last commit's run
         if previous is None or previous > ran:
             return RunRecord(ran, schedule, None)
-        return RunRecord(ran, schedule, previous + (ran - previous) // schedule * schedule)
+        slots = max(1, (ran - previous) // schedule)  # a run before its slot is on time
+        return RunRecord(ran, schedule, previous + slots * schedule)
     from croniter import croniter
 
     slot: datetime = croniter(schedule, (ran + timedelta(seconds=1)).astimezone(zone)).get_prev(
