@@ -74,7 +74,10 @@ def add(
     ] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option("--tag", help="A tag for routing notifications ([notify.X] tags)."),
+        typer.Option(
+            "--tag",
+            help="A tag for routing notifications (the tags filter of a \\[notify.X] table).",
+        ),
     ] = None,
     page_owner: PageOwner = None,
     page_repo: PageRepo = None,

@@ -51,7 +51,8 @@ def group_strip(rows: Sequence[Row]) -> str:
     )
     low, name = min(known)
     label = escape(
-        f"{len(rows)} pages, each bar its share of GOOD in its last reports; "
+        f"{len(rows)} {'page' if len(rows) == 1 else 'pages'}, each bar its share of GOOD "
+        "in its last reports; "
         f"lowest {low:.0%} ({posixpath.basename(name)})"
     )
     return (
