@@ -7,6 +7,7 @@ last commit by that time, so late pages and trend windows are as they were.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from pulseox_git.errors import BadInputError
@@ -22,6 +23,8 @@ def parse_as_of(value: str) -> datetime | str:
             f"bad --as-of {value!r}: use a commit (abc1234, HEAD~3) or a time (2026-05-01T12:00Z)"
         )
     moment = parse_time(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    if moment is None and re.match(r"\d{4}-\d\d-\d\d", text):  # a date, not a revision
+        raise BadInputError(f"bad --as-of {value!r}: not a valid time; use 2026-05-01T12:00Z")
     return moment or text
 
 
