@@ -258,3 +258,24 @@ def test_overlapping_windows_are_fine_and_the_first_in_force_holds():
     assert hold is not None and (hold.reason, hold.until) == ("first", at + timedelta(minutes=30))
     later = Holds(settings.pauses, settings.maintenance, at + HOUR).find("db/a.md", "k", "ERROR")
     assert later is not None and later.reason == "second"
+
+
+def test_spec_list_shows_pauses_windows_and_marks_an_expired_pause(remote: Path, cli):
+    commit_files(
+        remote,
+        {
+            "pulseox.toml": '[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "a.md"\n'
+            'schedule = "1d"\n[[pause]]\npath = "a.md"\nuntil = "2020-01-01T00:00:00Z"\n'
+            'by = "old"\n[[maintenance]]\nstart = "0 2 * * 0"\nduration = "2h"\n'
+            'tz = "Europe/Paris"\npaths = ["db/*"]\nreason = "upgrade"\n'
+        },
+    )
+    code, out, err = cli("spec", "list", "--owner", "owner", "--repo", "repo")
+    assert (code, out.splitlines()) == (
+        0,
+        [
+            "owner/repo:a.md every 1d",
+            "paused: a.md until 2020-01-01 00:00:00 UTC by old (expired)",
+            "maintenance: 0 2 * * 0 for 2h Europe/Paris on db/*: upgrade",
+        ],
+    ), err
