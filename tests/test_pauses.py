@@ -4,7 +4,6 @@ repositories, a real HTTP endpoint, an injected clock."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -241,7 +240,6 @@ def test_until_must_be_a_time_to_come_or_a_positive_duration(value):
 def test_until_reads_times_and_durations():
     assert parse_until("90m", T0) == T0 + timedelta(minutes=90)
     assert parse_until("2026-05-01T16:00+02:00", T0) == T0 + 2 * HOUR
-    assert json.dumps(None) == "null"
 
 
 def test_overlapping_windows_are_fine_and_the_first_in_force_holds():

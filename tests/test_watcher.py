@@ -4,7 +4,6 @@ refresh that landed (a loopback endpoint, and an unreachable one)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -153,4 +152,3 @@ def test_schedule_and_heartbeat_settings_are_checked():
     ]:
         with pytest.raises(BadInputError, match=named):
             Settings(**bad)  # type: ignore[arg-type]
-    assert json.loads('{"a": 1}') == {"a": 1}

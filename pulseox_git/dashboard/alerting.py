@@ -5,7 +5,8 @@
 
 Pure and cheap per spec: it looks at most `fail_after` reports back in the
 history the dashboard already read, and at most `missing_after` runs of the
-schedule ahead, so 10,000 specs cost no more than the classification did.
+schedule ahead, and glob-matches only failing specs against the holds in
+force, so for 10,000 specs it costs a fraction of what classifying them does.
 """
 
 from __future__ import annotations
