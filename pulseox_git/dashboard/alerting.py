@@ -16,10 +16,11 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from pulseox_git.dashboard import depends, notify
+from pulseox_git.dashboard.notifyconf import TAGS
 from pulseox_git.dashboard.pauses import Holds
 from pulseox_git.dashboard.rules import HELD, Entry, changes, format_when
 from pulseox_git.dashboard.schedule import deadline
-from pulseox_git.dashboard.specs import TAGS, Settings
+from pulseox_git.dashboard.specs import Settings
 from pulseox_git.dashboard.state import stored_time
 from pulseox_git.durations import brief
 from pulseox_git.page import START

@@ -26,12 +26,12 @@ from pulseox_git.client import PulseOxClient, format_response_error, utc_now
 from pulseox_git.dashboard import alerting, heartbeat, notify, outputs, reads, watcher
 from pulseox_git.dashboard.asof import AsOf
 from pulseox_git.dashboard.badges import badges
+from pulseox_git.dashboard.notifyconf import check_notify
 from pulseox_git.dashboard.rules import Entry, Summary, classify
 from pulseox_git.dashboard.specs import (
     SPEC_FILE,
     PulseOxSpec,
     Settings,
-    check_notify,
     check_summary_path,
     check_unique,
 )
