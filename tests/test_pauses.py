@@ -89,6 +89,15 @@ def test_a_pause_until_a_time_holds_then_expires_without_cleanup(remote: Path, s
         "by": "alice",
         "would_be": "ERROR",
     }
+    assert paused.report()["holds"] == [
+        {
+            "kind": "pause",
+            "paths": ["a.md"],
+            "reason": "deploy",
+            "by": "alice",
+            "until": "2026-05-01T15:00:00+00:00",
+        }
+    ]
     page = show(remote, "index.html")
     assert 'data-status="PAUSED"' in page and "‖ PAUSED" in page
     assert "‖ 1 PAUSED" in show(remote, "badges/status.svg")
@@ -194,7 +203,17 @@ def test_a_maintenance_window_across_midnight(remote: Path, sink):
         )
         assert found["web.md"][0] == "MISSING"
     assert board.sent == []
-    assert of(board(start + 2 * HOUR))["db/a.md"][0] == "MISSING"  # ended: judged again
+    assert board(start + 2 * HOUR - timedelta(seconds=1)).report()["holds"] == [
+        {
+            "kind": "maintenance",
+            "paths": ["db/*"],
+            "reason": "backup",
+            "by": None,
+            "until": "2026-05-02T01:00:00+00:00",
+        }
+    ]
+    ended = board(start + 2 * HOUR)
+    assert of(ended)["db/a.md"][0] == "MISSING" and ended.report()["holds"] == []  # judged again
     assert board.sent[0].splitlines()[1] == (
         "- owner/repo:db/a.md PAUSED --> MISSING not in the repository"
     )
