@@ -126,3 +126,13 @@ def test_counts_must_be_whole_numbers_of_one_or_more(value):
     for name in ("fail_after", "missing_after"):
         with pytest.raises(BadInputError, match=f"bad {name} {value!r}"):
             watch(**{name: value})
+
+
+def test_the_alerting_bench_runs_and_every_rule_fires(capsys):
+    from scripts.bench_alerting import main
+
+    main(200, 1)
+    out = capsys.readouterr().out
+    assert out.startswith("200 specs, median of 1: classify ")
+    counts = dict(part.split(" ")[::-1] for part in out.strip().split("; ")[1].split(", "))
+    assert all(int(n) > 0 for n in counts.values()), counts  # paused, blocked, reminders...

@@ -4,7 +4,6 @@ repositories, a real HTTP endpoint, an injected clock."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -90,6 +89,15 @@ def test_a_pause_until_a_time_holds_then_expires_without_cleanup(remote: Path, s
         "by": "alice",
         "would_be": "ERROR",
     }
+    assert paused.report()["holds"] == [
+        {
+            "kind": "pause",
+            "paths": ["a.md"],
+            "reason": "deploy",
+            "by": "alice",
+            "until": "2026-05-01T15:00:00+00:00",
+        }
+    ]
     page = show(remote, "index.html")
     assert 'data-status="PAUSED"' in page and "‖ PAUSED" in page
     assert "‖ 1 PAUSED" in show(remote, "badges/status.svg")
@@ -195,7 +203,17 @@ def test_a_maintenance_window_across_midnight(remote: Path, sink):
         )
         assert found["web.md"][0] == "MISSING"
     assert board.sent == []
-    assert of(board(start + 2 * HOUR))["db/a.md"][0] == "MISSING"  # ended: judged again
+    assert board(start + 2 * HOUR - timedelta(seconds=1)).report()["holds"] == [
+        {
+            "kind": "maintenance",
+            "paths": ["db/*"],
+            "reason": "backup",
+            "by": None,
+            "until": "2026-05-02T01:00:00+00:00",
+        }
+    ]
+    ended = board(start + 2 * HOUR)
+    assert of(ended)["db/a.md"][0] == "MISSING" and ended.report()["holds"] == []  # judged again
     assert board.sent[0].splitlines()[1] == (
         "- owner/repo:db/a.md PAUSED --> MISSING not in the repository"
     )
@@ -241,7 +259,6 @@ def test_until_must_be_a_time_to_come_or_a_positive_duration(value):
 def test_until_reads_times_and_durations():
     assert parse_until("90m", T0) == T0 + timedelta(minutes=90)
     assert parse_until("2026-05-01T16:00+02:00", T0) == T0 + 2 * HOUR
-    assert json.dumps(None) == "null"
 
 
 def test_overlapping_windows_are_fine_and_the_first_in_force_holds():
@@ -258,3 +275,24 @@ def test_overlapping_windows_are_fine_and_the_first_in_force_holds():
     assert hold is not None and (hold.reason, hold.until) == ("first", at + timedelta(minutes=30))
     later = Holds(settings.pauses, settings.maintenance, at + HOUR).find("db/a.md", "k", "ERROR")
     assert later is not None and later.reason == "second"
+
+
+def test_spec_list_shows_pauses_windows_and_marks_an_expired_pause(remote: Path, cli):
+    commit_files(
+        remote,
+        {
+            "pulseox.toml": '[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "a.md"\n'
+            'schedule = "1d"\n[[pause]]\npath = "a.md"\nuntil = "2020-01-01T00:00:00Z"\n'
+            'by = "old"\n[[maintenance]]\nstart = "0 2 * * 0"\nduration = "2h"\n'
+            'tz = "Europe/Paris"\npaths = ["db/*"]\nreason = "upgrade"\n'
+        },
+    )
+    code, out, err = cli("spec", "list", "--owner", "owner", "--repo", "repo")
+    assert (code, out.splitlines()) == (
+        0,
+        [
+            "owner/repo:a.md every 1d",
+            "paused: a.md until 2020-01-01 00:00:00 UTC by old (expired)",
+            "maintenance: 0 2 * * 0 for 2h Europe/Paris on db/*: upgrade",
+        ],
+    ), err

@@ -13,7 +13,8 @@ from fixtures.repos import commit_files
 from fixtures.webhook import WebhookSink
 from pulseox_git.client import PulseOxClient
 from pulseox_git.dashboard import PulseOxDashboard
-from pulseox_git.dashboard.specs import Settings, check_notify, dumps, loads
+from pulseox_git.dashboard.notifyconf import check_notify
+from pulseox_git.dashboard.specs import Settings, dumps, loads
 from pulseox_git.errors import BadInputError
 from pulseox_git.specs import PulseOxSpec
 

@@ -4,7 +4,6 @@ refresh that landed (a loopback endpoint, and an unreachable one)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -163,4 +162,13 @@ def test_schedule_and_heartbeat_settings_are_checked():
     ]:
         with pytest.raises(BadInputError, match=named):
             Settings(**bad)  # type: ignore[arg-type]
-    assert json.loads('{"a": 1}') == {"a": 1}
+
+
+def test_a_refresh_that_commits_nothing_still_pings(remote: Path, sink: WebhookSink, monkeypatch):
+    configure(remote, 'heartbeat_url_env = "HEARTBEAT_URL"')
+    monkeypatch.setenv("HEARTBEAT_URL", sink.url(SECRET))
+    write(T0)
+    tip = show(remote, "pulseox-state.json")
+    write(T0 + timedelta(minutes=1))  # nothing changed: no commit, but the refresh ran
+    assert show(remote, "pulseox-state.json") == tip
+    assert [r.method for r in sink.wait_for(2)] == ["GET", "GET"]

@@ -20,10 +20,10 @@ from pulseox_git.cli.common import (
     repository_command,
 )
 from pulseox_git.dashboard import PulseOxDashboard
+from pulseox_git.dashboard.notifyconf import check_notify
 from pulseox_git.dashboard.rules import check_sections
 from pulseox_git.dashboard.scaffold import init_repository
 from pulseox_git.dashboard.schedule import describe
-from pulseox_git.dashboard.specs import check_notify
 from pulseox_git.errors import BadInputError, ExitCode
 
 Write = Annotated[

@@ -5,7 +5,8 @@
 
 Pure and cheap per spec: it looks at most `fail_after` reports back in the
 history the dashboard already read, and at most `missing_after` runs of the
-schedule ahead, so 10,000 specs cost no more than the classification did.
+schedule ahead, and glob-matches only failing specs against the holds in
+force, so for 10,000 specs it costs a fraction of what classifying them does.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from pulseox_git.dashboard import depends, notify
+from pulseox_git.dashboard.notifyconf import TAGS
 from pulseox_git.dashboard.pauses import Holds
 from pulseox_git.dashboard.rules import HELD, Entry, changes, format_when
 from pulseox_git.dashboard.schedule import deadline
-from pulseox_git.dashboard.specs import TAGS, Settings
+from pulseox_git.dashboard.specs import Settings
 from pulseox_git.dashboard.state import stored_time
 from pulseox_git.durations import brief
 from pulseox_git.page import START

@@ -26,12 +26,13 @@ from pulseox_git.client import PulseOxClient, format_response_error, utc_now
 from pulseox_git.dashboard import alerting, heartbeat, notify, outputs, reads, watcher
 from pulseox_git.dashboard.asof import AsOf
 from pulseox_git.dashboard.badges import badges
+from pulseox_git.dashboard.notifyconf import check_notify
+from pulseox_git.dashboard.pauses import Holds
 from pulseox_git.dashboard.rules import Entry, Summary, classify
 from pulseox_git.dashboard.specs import (
     SPEC_FILE,
     PulseOxSpec,
     Settings,
-    check_notify,
     check_summary_path,
     check_unique,
 )
@@ -451,7 +452,8 @@ class PulseOxDashboard:
         """The `--json` envelope of the last refresh: every spec, and the commit."""
         if self.summary is None:
             raise BadInputError("nothing to report: refresh the dashboard first")
-        done = self.published
+        done, at = self.published, self.summary.generated
+        holds = Holds(self.settings.pauses, self.settings.maintenance, at)
         return {
             "version": 1,
             "dashboard": f"{self.owner}/{self.repo}",
@@ -459,6 +461,7 @@ class PulseOxDashboard:
             "commit": done.sha if done and not done.dry_run else None,
             "dry_run": bool(done and done.dry_run),
             "dashboard_run": self.run.to_json() if self.run else None,
+            "holds": holds.to_json(),
             "specs": [entry.as_json() for entry in self.summary.entries],
         }
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pulseox_git import settings
-from pulseox_git.dashboard.specs import ENV_SUFFIX, check_notify, looks_secret
+from pulseox_git.dashboard.notifyconf import ENV_SUFFIX, check_notify, looks_secret
 from pulseox_git.errors import BadInputError, NotifyError
 from pulseox_git.store.auth import redact
 

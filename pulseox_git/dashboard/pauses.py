@@ -247,6 +247,31 @@ class Holds:
     def __bool__(self) -> bool:
         return bool(self.pauses or self._active)
 
+    def to_json(self) -> list[dict[str, Any]]:
+        """The pauses and windows in force, for `--json` (whether or not they hold a
+        failing spec)."""
+        found: list[dict[str, Any]] = [
+            {
+                "kind": "pause",
+                "paths": [p.path],
+                "reason": p.reason,
+                "by": p.by or None,
+                "until": format_time(p.until) if p.until else None,
+            }
+            for p in self.pauses
+        ]
+        found += [
+            {
+                "kind": "maintenance",
+                "paths": list(w.paths),
+                "reason": w.reason,
+                "by": None,
+                "until": format_time(end),
+            }
+            for w, end in self._active
+        ]
+        return found
+
     def find(self, path: str, key: str, would_be: str) -> Hold | None:
         """The first pause, else window, that holds the spec; None if none does."""
         for pause in self.pauses:

@@ -57,8 +57,9 @@ concurrency:
   group: pulseox-dashboard  # one refresh at a time; the next one waits, none is cancelled
   cancel-in-progress: false
 # GitHub disables a scheduled workflow after 60 days without activity in the
-# repository; the refresh's own commits count as activity, so this one keeps
-# itself alive (README: "A watched watcher").
+# repository; the refresh's own commits (at least one per [dashboard] heartbeat,
+# 6h by default) count as activity, so this one keeps itself alive (README: "A
+# watched watcher").
 jobs:
   refresh:
     runs-on: ubuntu-latest

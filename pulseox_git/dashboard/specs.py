@@ -1,5 +1,6 @@
 """What a dashboard watches (PulseOxSpec) and how (Settings), kept in the
-dashboard repository as `pulseox.toml`.
+dashboard repository as `pulseox.toml` (its [notify] tables: notifyconf.py;
+[[pause]] and [[maintenance]]: pauses.py).
 
 Everything is checked when it is made, so a bad spec never reaches a commit.
 Secrets (webhook URLs, tokens) are never stored: the file names the
@@ -9,7 +10,6 @@ environment variable that holds each one (`webhook_url_env = "SLACK_URL"`).
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import InitVar, dataclass, field
 from datetime import timedelta, tzinfo
@@ -19,6 +19,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomli_w
 
 from pulseox_git.dashboard.depends import check_depends, check_graph, written
+from pulseox_git.dashboard.notifyconf import ENV_NAME, check_tags
+
+# moved to notifyconf.py; still importable from here
+from pulseox_git.dashboard.notifyconf import ENV_SUFFIX as ENV_SUFFIX
+from pulseox_git.dashboard.notifyconf import check_notify as check_notify
+from pulseox_git.dashboard.notifyconf import looks_secret as looks_secret
 from pulseox_git.dashboard.pauses import Pause, Window
 from pulseox_git.dashboard.schedule import (
     Schedule,
@@ -37,26 +43,11 @@ SPEC_FILE = "pulseox.toml"
 MODES = ("md", "org")
 DEFAULT_TOLERANCE = timedelta(minutes=10)
 DEFAULT_HEARTBEAT = timedelta(hours=6)  # README: Commits and the heartbeat
-ENV_SUFFIX = "_env"
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SECRET_HINTS = (
-    "token",
-    "password",
-    "passwd",
-    "secret",
-    "key",
-    "webhook",
-    "auth",
-    "sid",
-    "credential",
-)
 _SPEC_KEYS = {
     *("owner", "repo", "path", "schedule", "grace"),
     *("max_duration", "min_duration", "remind_every", "depends_on", "tags"),
 }
 _LIST_KEYS = ("depends_on", "tags")  # lists of strings
-_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-TAGS = "tags"  # the key of a [notify.PROVIDER] table that filters by spec tags
 _COUNT_KEYS = ("fail_after", "missing_after")  # whole numbers, default 1
 _DASHBOARD_KEYS = (  # the [dashboard] table
     *("mode", "tz", "tolerance", "summary", "remind_every"),
@@ -223,18 +214,6 @@ def check_count(value: object, name: str) -> int:
     return value
 
 
-def check_tags(value: object, where: str) -> tuple[str, ...]:
-    """Tags such as `db` or `team-data`: a list of short names."""
-    if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise BadInputError(f"bad {where} {value!r}: give a list of names such as ['db']")
-    for tag in value:
-        if not isinstance(tag, str) or not _TAG.match(tag):
-            raise BadInputError(
-                f"bad tag {tag!r} in {where}: use letters, digits, '-', '_' and '.'"
-            )
-    return tuple(dict.fromkeys(value))
-
-
 def check_zone(name: str) -> str:
     """An IANA time zone name such as `Europe/Paris` or `UTC`."""
     try:
@@ -246,47 +225,6 @@ def check_zone(name: str) -> str:
             f"unknown time zone {name!r}: use an IANA name such as 'UTC' or 'Europe/Paris'"
         ) from None
     return name
-
-
-def looks_secret(key: str, value: object) -> bool:
-    """Keys that name credentials, and any URL (webhook URLs carry their secret)."""
-    lowered = key.lower()
-    return any(hint in lowered for hint in _SECRET_HINTS) or (
-        isinstance(value, str) and "://" in value
-    )
-
-
-def check_notify(notify: object, stored: bool) -> dict[str, dict[str, Any]]:
-    """`{provider: {kwarg: value}}`. In the stored form a secret must be given as
-    `<kwarg>_env = "ENV_VAR_NAME"`, never as its value."""
-    if notify is None:
-        return {}
-    if not isinstance(notify, dict):
-        raise BadInputError(f"notify must map provider names to settings, not {notify!r}")
-    checked: dict[str, dict[str, Any]] = {}
-    for provider, kwargs in notify.items():
-        if not isinstance(provider, str) or not _ENV_NAME.match(provider):
-            raise BadInputError(f"bad notify provider name {provider!r}")
-        if not isinstance(kwargs, dict):
-            raise BadInputError(
-                f"notify.{provider} must be a table of settings, not a {type(kwargs).__name__}"
-            )
-        for key, value in kwargs.items():
-            if key == TAGS:
-                check_tags(value, f"notify.{provider}.tags")
-            elif key.endswith(ENV_SUFFIX):
-                if not isinstance(value, str) or not _ENV_NAME.match(value):
-                    raise BadInputError(
-                        f"notify.{provider}.{key} must name an environment variable, not {value!r}"
-                    )
-            elif stored and looks_secret(key, value):
-                raise BadInputError(
-                    f"notify.{provider}.{key} looks like a secret and is never stored: "
-                    f"put it in an environment variable and write {key}{ENV_SUFFIX} = "
-                    f'"{provider.upper()}_{key.upper()}" instead'
-                )
-        checked[provider] = dict(kwargs)
-    return checked
 
 
 @dataclass(frozen=True)
@@ -322,9 +260,7 @@ class Settings:
         if self.schedule is not None:
             object.__setattr__(self, "schedule", check_runs(parse_schedule(self.schedule)))
         variable = self.heartbeat_url_env
-        if variable is not None and (
-            not isinstance(variable, str) or not _ENV_NAME.match(variable)
-        ):
+        if variable is not None and (not isinstance(variable, str) or not ENV_NAME.match(variable)):
             raise BadInputError(
                 f"bad heartbeat_url_env {variable!r}: name the environment variable that "
                 "holds the URL, such as HEARTBEAT_URL"
