@@ -36,7 +36,7 @@ def test_spec_add_list_remove_are_commits(remote: Path, cli):
     )
     assert (code, out) == (
         0,
-        f"pulseox: watch owner/repo:jobs/a.md every 2h + 10m "
+        f"pulseox: watch owner/repo:jobs/a.md every 2h grace 10m "
         f"({git('rev-parse', '--short=12', 'main', cwd=remote).strip()})\n",
     )
     cli(
@@ -52,11 +52,12 @@ def test_spec_add_list_remove_are_commits(remote: Path, cli):
         "--page-repo",
         "other",
     )
-    cli("spec", "add", *REPO, "--path", "jobs/a.md", "--schedule", "3h")
+    # a change keeps the spec's place and every setting it does not give
+    cli("spec", "add", *REPO, "--path", "jobs/a.md", "--schedule", "3h", "--tag", "etl")
     _code, out, _err = cli("spec", "list", *REPO)
     assert out.splitlines() == [
+        "owner/repo:jobs/a.md every 3h grace 10m tag etl",
         "acme/other:x.md every */5 * * * *",
-        "owner/repo:jobs/a.md every 3h",
     ]
     code, out, _err = cli(
         "spec", "remove", *REPO, "--path", "x.md", "--page-owner", "acme", "--page-repo", "other"
@@ -64,9 +65,9 @@ def test_spec_add_list_remove_are_commits(remote: Path, cli):
     assert code == 0
     assert log(remote) == [
         "pulseox: stop watching acme/other:x.md",
-        "pulseox: change owner/repo:jobs/a.md every 3h",
+        "pulseox: change owner/repo:jobs/a.md every 3h grace 10m tag etl",
         "pulseox: watch acme/other:x.md every */5 * * * *",
-        "pulseox: watch owner/repo:jobs/a.md every 2h + 10m",
+        "pulseox: watch owner/repo:jobs/a.md every 2h grace 10m",
     ]
     assert 'path = "jobs/a.md"' in show(remote, "pulseox.toml")
 

@@ -57,13 +57,13 @@ def add(
         typer.Option("--min-duration", help="A finished run shorter than this is ERROR."),
     ] = None,
     fail_after: Annotated[
-        int,
-        typer.Option("--fail-after", help="ERROR only from the Nth BAD report in a row."),
-    ] = 1,
+        int | None,
+        typer.Option("--fail-after", help="ERROR only from the Nth BAD report in a row (1)."),
+    ] = None,
     missing_after: Annotated[
-        int,
-        typer.Option("--missing-after", help="MISSING only after N missed runs."),
-    ] = 1,
+        int | None,
+        typer.Option("--missing-after", help="MISSING only after N missed runs (1)."),
+    ] = None,
     remind_every: Annotated[
         str | None,
         typer.Option("--remind-every", help="Notify again at this cadence while ERROR/MISSING."),
@@ -85,7 +85,19 @@ def add(
     *,
     where: Where,
 ) -> None:
-    """Watch a page (or change how it is watched), as one commit."""
+    """Watch a page (or change how it is watched: the options given change, the
+    others are kept), as one commit."""
+    options = {
+        "grace_period": grace,
+        "max_duration": max_duration,
+        "min_duration": min_duration,
+        "fail_after": fail_after,
+        "missing_after": missing_after,
+        "remind_every": remind_every,
+        "depends_on": depends_on,
+        "tags": tag,
+    }
+    given = ["schedule", *(name for name, value in options.items() if value is not None)]
     spec = PulseOxSpec(
         page_owner or owner,
         page_repo or repo,
@@ -94,14 +106,16 @@ def add(
         parse_grace(grace),
         max_duration=parse_limit(max_duration, "max_duration"),
         min_duration=parse_limit(min_duration, "min_duration"),
-        fail_after=fail_after,
-        missing_after=missing_after,
+        fail_after=1 if fail_after is None else fail_after,
+        missing_after=1 if missing_after is None else missing_after,
         remind_every=parse_limit(remind_every, "remind_every"),
         depends_on=tuple(depends_on or ()),
         tags=tuple(tag or ()),
     )
     client = where.client(dry_run)
-    print_published(add_spec(client, owner, repo, spec, dry_run), client.store(owner, repo).url)
+    print_published(
+        add_spec(client, owner, repo, spec, dry_run, given), client.store(owner, repo).url
+    )
 
 
 @repository_command

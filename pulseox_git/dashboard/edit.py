@@ -9,7 +9,7 @@ layout.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -18,7 +18,6 @@ import tomli_w
 from pulseox_git.client import PulseOxClient
 from pulseox_git.dashboard.pauses import Pause, check_glob, matches, parse_until
 from pulseox_git.dashboard.rules import format_when
-from pulseox_git.dashboard.schedule import describe
 from pulseox_git.dashboard.specs import SPEC_FILE, PulseOxSpec, Settings, dumps, loads
 from pulseox_git.errors import BadInputError
 from pulseox_git.page import check_path
@@ -70,16 +69,28 @@ def edit_config(
 
 
 def add_spec(
-    client: PulseOxClient, owner: str, repo: str, spec: PulseOxSpec, dry_run: bool = False
+    client: PulseOxClient,
+    owner: str,
+    repo: str,
+    spec: PulseOxSpec,
+    dry_run: bool = False,
+    given: Collection[str] | None = None,
 ) -> Published:
-    """Watch `spec`'s page from the dashboard in owner/repo, or change its schedule."""
+    """Watch `spec`'s page from the dashboard in owner/repo, or change how it is
+    watched. A changed spec keeps its place; with `given` (the fields the user set,
+    as `spec add` passes them) only those change and the others are kept."""
 
     def add(specs: list[PulseOxSpec]) -> str:
-        verb = "change" if any(s.key == spec.key for s in specs) else "watch"
-        specs[:] = [s for s in specs if s.key != spec.key] + [spec]
-        grace = f" + {describe(spec.grace_period)}" if spec.grace_period else ""
-        every = f"every {describe(spec.schedule)}{grace}{spec.describe_limits()}"
-        return f"pulseox: {verb} {spec.key} {every}"
+        old = next((s for s in specs if s.key == spec.key), None)
+        new = spec
+        if old is None:
+            specs.append(new)
+        else:
+            if given is not None:
+                new = replace(old, **{name: getattr(spec, name) for name in given})
+            specs[:] = [new if s.key == new.key else s for s in specs]
+        verb = "watch" if old is None else "change"
+        return f"pulseox: {verb} {new.describe()}"
 
     return edit_specs(client, owner, repo, add, dry_run)
 
