@@ -528,6 +528,8 @@ SPEC_FILES = {
     "missing_after text": (GOOD_SPECS + 'missing_after = "2"\n', "bad missing_after '2'"),
     "remind_every zero": (GOOD_SPECS + 'remind_every = "0s"\n', "'0s'"),
     "bad tag": (GOOD_SPECS + 'tags = ["a b"]\n', "'a b'"),
+    "tags not a list": (GOOD_SPECS + 'tags = "db"\n', "'db'"),
+    "depends_on not a list": (GOOD_SPECS + 'depends_on = "a.md"\n', "'a.md'"),
     "unknown depends_on": (GOOD_SPECS + 'depends_on = ["b.md"]\n', "'owner/repo:b.md'"),
     "dependency cycle": (
         SPEC.format("a.md")

@@ -179,7 +179,11 @@ class PulseOxSpec:
         if missing:
             raise BadInputError(f"{where}: no {sorted(missing)[0]}")
         for key, value in table.items():
-            if key in _LIST_KEYS and isinstance(value, list):
+            if key in _LIST_KEYS:
+                if not isinstance(value, list):
+                    raise BadInputError(
+                        f"{where}: bad {key} {value!r}: give a list such as [{value!r}]"
+                    )
                 continue
             if key not in _COUNT_KEYS and not isinstance(value, str):
                 raise BadInputError(f"{where}: {key} must be a string, not {value!r}")
