@@ -125,7 +125,10 @@ def test_depends_on_round_trips_and_spec_add_takes_it(remote: Path, cli):
     code, _, err = cli(*base, "--path", "x.md", "--depends-on", "nope.md")
     assert code == 2 and "bad depends_on 'owner/repo:nope.md'" in err
     code, _, err = cli("spec", "remove", "--owner", "owner", "--repo", "repo", "--path", "db.md")
-    assert code == 2 and "'owner/repo:db.md' of 'owner/repo:etl.md'" in err
+    assert code == 2 and err == (
+        "error: cannot stop watching 'owner/repo:db.md': 'owner/repo:etl.md' depends on it; "
+        "drop it from that spec's depends_on first\n"
+    )
     assert refs(remote) == before
 
 

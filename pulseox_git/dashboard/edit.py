@@ -110,6 +110,12 @@ def remove_spec(
     def remove(specs: list[PulseOxSpec]) -> str:
         if not any(s.key == key for s in specs):
             raise BadInputError(f"{owner}/{repo} does not watch {key!r}")
+        needs = [s.key for s in specs if key in s.depends_on]
+        if needs:
+            raise BadInputError(
+                f"cannot stop watching {key!r}: {needs[0]!r} depends on it; "
+                "drop it from that spec's depends_on first"
+            )
         specs[:] = [s for s in specs if s.key != key]
         return f"pulseox: stop watching {key}"
 
