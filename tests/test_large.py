@@ -16,9 +16,10 @@ import pytest
 
 from fixtures.repos import commit_files, show
 from pulseox_git.client import PulseOxClient
-from pulseox_git.dashboard import PulseOxDashboard, board
+from pulseox_git.dashboard import PulseOxDashboard, alerting, board
 from pulseox_git.dashboard.foldpage import compact_strip, group_strip
 from pulseox_git.dashboard.groups import FOLD_OVER, folder
+from pulseox_git.dashboard.rules import Entry
 from pulseox_git.dashboard.statuspage import Row, render_index
 from pulseox_git.specs import PulseOxSpec
 from pulseox_git.store.base import Report, path_prefixes
@@ -190,8 +191,26 @@ def test_a_large_dashboards_summary_counts_ok_pages_per_folder(remote: Path):
     ]
     PulseOxClient(clock=lambda: T0).post_many("owner", "repo", pages)
     specs = [PulseOxSpec("owner", "repo", p, "1d") for p in [*paths, "gone.md"]]
-    dashboard(specs).write_summary()
+    board_ = dashboard(specs).write_summary()
     text = show(remote, "summary.md")
+    changes = text.split("# Changes\n")[1].split("\n\n")[0].splitlines()
+    bad = [p for i, p in enumerate(paths) if i % 50 == 0]
+    assert [line.split()[1] for line in changes[: len(bad) + 1]] == [
+        *(f"[{p}]({p})" for p in bad),
+        "[gone.md](gone.md)",
+    ]
+    assert changes[len(bad) + 1 :] == [  # the first refresh's None --> OK, per folder
+        f"- team-{k}/ {sum(p.startswith(f'team-{k}/') for i, p in enumerate(paths) if i % 50)}"
+        " --> OK"
+        for k in range(3)
+    ]
+    assert board_.summary is not None
+    _subject, message = alerting.message("owner/repo", board_.summary.entries) or ("", "")
+    assert message.splitlines()[1:] == [
+        *(f"- owner/repo:{p} None --> ERROR reported BAD" for p in bad),
+        "- owner/repo:gone.md None --> MISSING not in the repository",
+        *(line.replace("- team-", "- owner/repo:team-") for line in changes[len(bad) + 1 :]),
+    ]
     ok_section = text.split("# OK\n")[1].split("\n\n")[0].splitlines()
     ok = [p for i, p in enumerate(paths) if i % 50]
     assert ok_section == [
@@ -253,3 +272,13 @@ def test_the_history_cache_keeps_columns_and_damaged_columns_are_no_cache(remote
         file.write_text(json.dumps({**data, **damage}))
         again, outcome = store.run(lambda tip: store.history_cache.read(tip, paths))
         assert outcome.mode == "cold" and again == history
+
+
+def test_a_long_notification_is_cut_to_a_readable_length():
+    specs = [PulseOxSpec("owner", "repo", f"j{i}.md", "1d") for i in range(250)]
+    entries = [Entry(spec, "MISSING", "not in the repository", previous="OK") for spec in specs]
+    _subject, text = alerting.message("owner/repo", entries) or ("", "")
+    lines = text.splitlines()
+    assert lines[0] == "pulseox-git owner/repo: 250 status change(s)"
+    assert len(lines) == 1 + alerting.MESSAGE_LINES + 1
+    assert lines[-1] == f"- ... and {250 - alerting.MESSAGE_LINES} more: see the summary"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from pulseox_git.dashboard import depends, notify
+from pulseox_git.dashboard import depends, groups, notify
 from pulseox_git.dashboard.notifyconf import TAGS
 from pulseox_git.dashboard.pauses import Holds
 from pulseox_git.dashboard.rules import HELD, Entry, changes, format_when
@@ -133,6 +133,9 @@ def track(
         entry.reminder, entry.notified = True, now
 
 
+MESSAGE_LINES = 100  # lines of one notification past its subject; Slack cuts at ~40,000 chars
+
+
 def message(dashboard: str, entries: Sequence[Entry]) -> tuple[str, str] | None:
     """The subject and text of one notification about `entries`: their changes,
     worst first (a spec going PAUSED is not news), then their reminders; None
@@ -145,18 +148,25 @@ def message(dashboard: str, entries: Sequence[Entry]) -> tuple[str, str] | None:
     counted += [f"{len(reminders)} reminder(s)"] if reminders else []
     subject = f"pulseox-git {dashboard}: {', '.join(counted)}"
     under, folded = fold([*changed, *reminders])
+    per_folder: list[str] = []
+    if groups.folded(len(entries)):  # a large dashboard: changes to OK counted per folder
+        changed, per_folder = groups.ok_changes(changed, lambda e: e.status, lambda e: e.spec.key)
     lines = [subject]
     lines += [
         f"- {e.spec.key} {e.previous} --> {e.status} {e.note}".rstrip() + blocks(e, under)
         for e in changed
         if e.spec.key not in folded
     ]
+    lines += per_folder
     lines += [
         f"- {e.spec.key} reminder: still {e.status} after {lasted(e)} {e.note}".rstrip()
         + blocks(e, under)
         for e in reminders
         if e.spec.key not in folded
     ]
+    if len(lines) > MESSAGE_LINES + 1:  # chat services cut long messages off
+        rest = len(lines) - 1 - MESSAGE_LINES
+        lines[MESSAGE_LINES + 1 :] = [f"- ... and {rest} more: see the summary"]
     return subject, "\n".join(lines)
 
 

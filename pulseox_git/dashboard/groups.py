@@ -41,3 +41,14 @@ def ok_lines(names: Sequence[str]) -> list[str]:
     """The summary's OK section of a large dashboard: one line per folder."""
     groups = by_folder(names, lambda name: name)
     return [f"- {name} {len(members)} OK" for name, members in groups.items()]
+
+
+def ok_changes(
+    changed: Sequence[T], status: Callable[[T], str], name: Callable[[T], str]
+) -> tuple[list[T], list[str]]:
+    """A large dashboard's Changes: those to a problem in full, those to OK counted
+    per folder (`- jobs/team-1/ 98 --> OK`; a first refresh of 10,000 specs would
+    otherwise list 10,000 lines)."""
+    problems = [c for c in changed if status(c) != "OK"]
+    groups = by_folder([c for c in changed if status(c) == "OK"], name)
+    return problems, [f"- {folder} {len(members)} --> OK" for folder, members in groups.items()]

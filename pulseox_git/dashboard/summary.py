@@ -15,7 +15,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from pulseox_git.dashboard.depends import children
-from pulseox_git.dashboard.groups import folded, ok_lines
+from pulseox_git.dashboard.groups import folded, ok_changes, ok_lines
 from pulseox_git.dashboard.rules import STATUSES, Entry, changes, counts, format_when
 from pulseox_git.dashboard.specs import PulseOxSpec, Settings
 from pulseox_git.dashboard.trends import trend_note
@@ -68,10 +68,13 @@ def render_summary(
         return links.markup(entry.spec, settings.mode, base)
 
     sections = []
+    fold = folded(len(entries))
+    told, counted = list(changes(entries)), list[str]()
+    if fold:
+        told, counted = ok_changes(told, lambda e: e.status, lambda e: links.target(e.spec)[0])
     changed = [
-        f"- {link(e)} {e.previous} --> {e.status} {format_when(e.updated, tz)}"
-        for e in changes(entries)
-    ]
+        f"- {link(e)} {e.previous} --> {e.status} {format_when(e.updated, tz)}" for e in told
+    ] + counted
     if changed:
         sections.append((f"{mark} Changes", changed))
     blocked = children(entries)
@@ -87,7 +90,6 @@ def render_summary(
         line = indent + " ".join(part for part in parts if part)
         return [line, *(x for c in blocked.get(e.spec.key, []) for x in lines_of(c, indent + "  "))]
 
-    fold = folded(len(entries))
     for name in STATUSES:
         if fold and name == "OK":  # a large dashboard: OK pages counted per folder
             ok = [links.target(e.spec)[0] for e in entries if e.status == name]
