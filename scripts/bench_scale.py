@@ -49,7 +49,7 @@ class ScaleSizes:
 
 
 FULL_SCALE = ScaleSizes((1, 20), 0.150, 7, 1000, 1000, 400)
-QUICK_SCALE = ScaleSizes((1, 20), 0.150, 3, 200, 400, 100)
+QUICK_SCALE = ScaleSizes((1, 8), 0.150, 2, 200, 400, 100)
 TINY_SCALE = ScaleSizes((1, 3), 0.010, 1, 20, 40, 10)
 
 
