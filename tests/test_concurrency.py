@@ -191,10 +191,13 @@ def test_batches_racing_dashboard_writes_all_land(bare: Path, tmp_path: Path):
         results.append([json.loads(line) for line in out.splitlines()])
     elapsed = time.monotonic() - start
     history = git("rev-list", f"{base}..main", cwd=bare).split()
-    assert len(history) == 2 * RACE_ROUNDS  # every batch and every dashboard write landed
-    assert {r["sha"] for rs in results for r in rs} == set(history)
+    # every batch and every dashboard write that had something new landed (a write
+    # that saw no new batch since the last one commits nothing: tests/test_heartbeat.py)
+    written = [r for r in results[1] if r["sha"]]
+    assert written and len(history) == RACE_ROUNDS + len(written)
+    assert {r["sha"] for rs in results for r in rs if r["sha"]} == set(history)
     # each dashboard commit summarised the pages of the very tree it was committed on
-    for done in results[1]:
+    for done in written:
         state = json.loads(show(bare, "pulseox-state.json", done["sha"]))["statuses"]
         present = set(
             git("ls-tree", "--name-only", f"{done['sha']}:jobs", cwd=bare).split()
