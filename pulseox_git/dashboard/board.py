@@ -16,38 +16,43 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pulseox_git import settings
 from pulseox_git.client import PulseOxClient, format_response_error, utc_now
-from pulseox_git.dashboard import alerting, heartbeat, notify, outputs, reads, watcher
+from pulseox_git.dashboard import (
+    alerting,
+    heartbeat,
+    notify,
+    outputs,
+    reads,
+    render,
+    verdicts,
+    watcher,
+)
 from pulseox_git.dashboard.asof import AsOf
-from pulseox_git.dashboard.badges import badges
+from pulseox_git.dashboard.envelope import envelope
 from pulseox_git.dashboard.notifyconf import check_notify
-from pulseox_git.dashboard.pauses import Holds
-from pulseox_git.dashboard.rules import Entry, Summary, classify
+from pulseox_git.dashboard.rules import Summary
 from pulseox_git.dashboard.specs import (
     SPEC_FILE,
     PulseOxSpec,
     Settings,
+    check_specs,
     check_summary_path,
-    check_unique,
 )
 from pulseox_git.dashboard.specs import dumps as dump_specs
 from pulseox_git.dashboard.specs import loads as load_specs
 from pulseox_git.dashboard.state import (
     STATE_FILE,
     load_state,
-    state_bytes,
     statuses,
     written_time,
 )
-from pulseox_git.dashboard.statuspage import render_index, rows_for
 from pulseox_git.dashboard.summary import WEB_LINK, Links, render_summary
-from pulseox_git.dashboard.trends import trend
 from pulseox_git.errors import BadInputError, RemoteError
 from pulseox_git.store.auth import redact
 from pulseox_git.store.base import Change, History, Published, Store
@@ -280,31 +285,10 @@ class PulseOxDashboard:
             )
 
     def summarize(self, now: datetime) -> Summary:
-        """Classify every spec from what was read, and render the summary text."""
-        entries = []
-        for spec in self.spec_list or []:
-            _tip, pages, history = self._reads[(spec.owner, spec.repo)]
-            failure = self.read_failures.get((spec.owner, spec.repo))
-            if failure:
-                entry = Entry(spec, "ERROR", failure, problem="unreadable")
-            else:
-                entry = classify(
-                    spec, pages.get(spec.path), history.get(spec.path, []), now, self.settings
-                )
-            entry.previous = self.previous.get(spec.key, {}).get("status")
-            try:
-                entry.trend = trend(
-                    entry.history,
-                    spec.schedule,
-                    now,
-                    self.settings.trends,
-                    spec.grace_period,
-                    self.settings.zone,
-                )
-            except BadInputError:  # a cron with no next time: classify said so already
-                entry.trend = None
-            entries.append(entry)
-        entries = alerting.apply(entries, now, self.settings, self.previous)
+        """Judge every spec from what was read, and render the summary text."""
+        entries = verdicts.judge(
+            self.spec_list or [], self._reads, self.read_failures, self.previous, now, self.settings
+        )
         self.run = watcher.run_record(
             self.settings.schedule, now, self.last_run, self.settings.zone
         )
@@ -318,27 +302,12 @@ class PulseOxDashboard:
     def output_files(
         self, summary: Summary, config: bytes | None = None, *extra: str
     ) -> dict[str, bytes]:
-        """Every file one refresh commits, besides the spec file (add more here).
-        The state file names them, with the digest of the spec file (`config`),
-        the entries and `extra` (see `heartbeat`)."""
-        rows = rows_for(summary.entries, self.links)
-        page = render_index(
-            rows,
-            f"{self.owner}/{self.repo}",
-            summary.generated,
-            self.settings.zone,
-            self.run.line(self.settings.tz) if self.run else "",
-        )
-        files = {
-            self.settings.summary_path: summary.text.encode(),
-            STATE_FILE: b"",  # below, once it can name every other file
-            "index.html": page.encode(),
-        }
-        files.update((path, svg.encode()) for path, svg in badges(rows).items())
+        """Every file one refresh commits, besides the spec file (`render`)."""
         config = self._config_bytes() if config is None else config
-        self.digest = heartbeat.digest(summary.entries, files, config, self.links.web_link, *extra)
-        record = outputs.record(files, self.digest)
-        files[STATE_FILE] = state_bytes(summary.entries, summary.generated, record)
+        ran = self.run.line(self.settings.tz) if self.run else ""
+        files, self.digest = render.render_files(
+            summary, self.links, self.settings, ran, config, extra
+        )
         return files
 
     def _config_bytes(self) -> bytes:
@@ -452,18 +421,9 @@ class PulseOxDashboard:
         """The `--json` envelope of the last refresh: every spec, and the commit."""
         if self.summary is None:
             raise BadInputError("nothing to report: refresh the dashboard first")
-        done, at = self.published, self.summary.generated
-        holds = Holds(self.settings.pauses, self.settings.maintenance, at)
-        return {
-            "version": 1,
-            "dashboard": f"{self.owner}/{self.repo}",
-            "generated": self.summary.generated.isoformat(),
-            "commit": done.sha if done and not done.dry_run else None,
-            "dry_run": bool(done and done.dry_run),
-            "dashboard_run": self.run.to_json() if self.run else None,
-            "holds": holds.to_json(),
-            "specs": [entry.as_json() for entry in self.summary.entries],
-        }
+        return envelope(
+            f"{self.owner}/{self.repo}", self.summary, self.published, self.run, self.settings
+        )
 
     def read_summary(self) -> str | None:
         """The last written summary text, without refreshing."""
@@ -478,15 +438,3 @@ class PulseOxDashboard:
 
         text = store.run(read)
         return text.decode("utf-8", "replace") if text is not None else None
-
-
-def check_specs(specs: object) -> list[PulseOxSpec]:
-    """A list of PulseOxSpec, each once; anything else is named and refused."""
-    if isinstance(specs, (str, bytes)) or not isinstance(specs, Iterable):
-        raise BadInputError(f"spec_list must be a list of PulseOxSpec, not {specs!r}")
-    checked = list(specs)
-    for spec in checked:
-        if not isinstance(spec, PulseOxSpec):
-            raise BadInputError(f"spec_list holds {spec!r}, which is not a PulseOxSpec")
-    check_unique(checked)
-    return checked

@@ -11,6 +11,7 @@ environment variable that holds each one (`webhook_url_env = "SLACK_URL"`).
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import InitVar, dataclass, field
 from datetime import timedelta, tzinfo
 from typing import Any
@@ -390,3 +391,15 @@ def check_unique(specs: list[PulseOxSpec], where: str = "the spec list") -> None
             raise BadInputError(f"spec {spec.key!r} appears twice in {where}")
         seen.add(spec.key)
     check_graph(specs, where)
+
+
+def check_specs(specs: object) -> list[PulseOxSpec]:
+    """A list of PulseOxSpec, each once; anything else is named and refused."""
+    if isinstance(specs, (str, bytes)) or not isinstance(specs, Iterable):
+        raise BadInputError(f"spec_list must be a list of PulseOxSpec, not {specs!r}")
+    checked = list(specs)
+    for spec in checked:
+        if not isinstance(spec, PulseOxSpec):
+            raise BadInputError(f"spec_list holds {spec!r}, which is not a PulseOxSpec")
+    check_unique(checked)
+    return checked
