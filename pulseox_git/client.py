@@ -49,6 +49,7 @@ class PostResult:
     dry_run: bool
     message: str
     url: str
+    queued: bool = False  # in an inbox ref: on the branch once the next write folds it
 
 
 def format_response_error(response: object = None) -> str | None:
@@ -176,7 +177,7 @@ class PulseOxClient:
             return Change(files, text, when)
 
         store = self.store(owner, repo)
-        done = store.publish(make_change, dry_run=self.dry_run)
+        done = store.publish(make_change, dry_run=self.dry_run, queue=True)
         return PostResult(
             201 if done.created else 200,
             done.sha,
@@ -186,6 +187,7 @@ class PulseOxClient:
             done.dry_run,
             done.message,
             store.url,
+            done.queued,
         )
 
     def history(self, owner: str, repo: str, path: str) -> list[Report]:

@@ -58,6 +58,7 @@ GIT_TIMEOUT = Number("PULSEOX_GIT_TIMEOUT", 120, "git timeout")  # seconds per g
 GIT_STALL = Number("PULSEOX_GIT_STALL_SECONDS", 30, "stall time", whole=True)  # under 1 kB/s
 LOCK_TIMEOUT = Number("PULSEOX_LOCK_TIMEOUT", 600, "lock timeout")  # another process's lock
 PUSH_ATTEMPTS = Number("PULSEOX_PUSH_ATTEMPTS", 30, "push attempts", whole=True)
+PUSH_DEADLINE = Number("PULSEOX_PUSH_DEADLINE", 30, "push deadline")  # seconds of retrying
 API_TIMEOUT = Number("PULSEOX_API_TIMEOUT", 30, "API timeout")  # seconds per request
 API_MAX_WAIT = Number("PULSEOX_API_MAX_WAIT", 60, "API wait")  # rate-limit waits per request
 NOTIFY_TIMEOUT = Number("PULSEOX_NOTIFY_TIMEOUT", 30, "notify timeout", below=86400)
@@ -77,6 +78,15 @@ def text(name: str) -> str | None:
 
 def flag(name: str) -> bool:
     return (os.environ.get(name) or "").lower() in ("1", "true", "yes")
+
+
+def inbox() -> bool:
+    """$PULSEOX_INBOX: 0 stops posts queueing in inbox refs (they retry until the
+    attempts or the deadline run out, as before queued posts); default on."""
+    value = os.environ.get("PULSEOX_INBOX") or "1"
+    if value.lower() not in ("0", "1", "true", "false", "yes", "no"):
+        raise BadInputError(f"bad PULSEOX_INBOX {value!r}: use 1 or 0")
+    return value.lower() in ("1", "true", "yes")
 
 
 def cache_dir() -> Path:

@@ -26,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import burst  # noqa: E402
 
 from fixtures.git_http import GitHttpServer  # noqa: E402
 from pulseox_git.client import PulseOxClient  # noqa: E402
@@ -77,13 +80,17 @@ class Sizes:
     passthrough_reps: int = 5
     large: tuple[int, int] = (10000, 100000)  # (l) specs, commits
     large_reps: int = 3
+    burst: tuple[int, ...] = (8, 64, 256)  # (g) writers posting at one instant
+    burst_rtts: tuple[float, ...] = (0, 50)  # (g) round-trip times, ms
 
 
 FULL = Sizes(
     (10, 100, 1000), 7, 50, ((100, 1000), (100, 10000), (1000, 1000), (1000, 10000)), 5, 15, 3
 )
-QUICK = Sizes((10, 100, 1000), 3, 20, ((100, 1000), (100, 4000)), 3, 7, 1, 200, 3, (1000, 10000), 2)
-TINY = Sizes((3, 10), 1, 3, ((5, 20), (5, 40)), 1, 1, 1, 2, 1, (30, 90), 1)
+QUICK = Sizes(
+    (10, 100, 1000), 3, 20, ((100, 1000), (100, 4000)), 3, 7, 1, 200, 3, (1000, 10000), 2, (8, 32)
+)
+TINY = Sizes((3, 10), 1, 3, ((5, 20), (5, 40)), 1, 1, 1, 2, 1, (30, 90), 1, (3,), (0,))
 
 
 # -- small helpers -------------------------------------------------------------
@@ -328,6 +335,19 @@ class Bench:
                 f"{k}: {statistics.median(v[1:]) * 1000:.0f} ms" for k, v in samples.items()
             )
         )
+
+    def burst(self) -> None:
+        """(g) N writer processes posting one page each at one instant through the
+        latency proxy (scripts/burst.py): with queued posts, with them off
+        (PULSEOX_INBOX=0), and each writer to a repository of its own (the floor)."""
+        import resource
+
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # 4 sockets per writer
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        runs = burst.run_matrix(
+            list(self.sizes.burst), list(self.sizes.burst_rtts), log=lambda x: self.log(f"  (g){x}")
+        )
+        self.results["burst"] = [{k: v for k, v in r.items() if k != "per_writer"} for r in runs]
 
     def passthrough(self) -> None:
         """(f) `pulseox-git run` passing a command's output on (and keeping its tail),
@@ -764,6 +784,7 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
                 )
             )
     found += scale_targets(results.get("scale", {}), times)
+    found += burst_targets(results.get("burst", []))
     start = results.get("startup")
     if start:
         r = ratio(start["pulseox-git --version"], start["python3 -c 'import typer'"])
@@ -780,6 +801,54 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
             )
         )
     return found
+
+
+def burst_targets(runs: list[dict]) -> list[tuple[str, str, bool | None]]:
+    """(g) at the largest burst measured at the largest RTT: against issue 12's targets."""
+    if not runs:
+        return []
+    rtt = max(r["rtt_ms"] for r in runs)
+    n = max(r["writers"] for r in runs)
+    by = {r["repos"]: r for r in runs if r["rtt_ms"] == rtt and r["writers"] == n}
+    shared, own = by.get("shared"), by.get("own")
+    if shared is None:
+        return []
+    full = n >= 256 and rtt >= 50
+    what = f"(g) {n} writers at RTT {rtt:g} ms"
+    pushes = shared["pushes_per_writer"]["max"]
+    per = shared["http_requests"] / n
+    found = [
+        (f"{what}: none lost", str(shared["lost"]), shared["lost"] == 0),
+        (f"{what}: at most 3 pushes per writer", f"max {pushes:g}", pushes <= 3),
+        (f"{what}: at most 8 HTTP requests per writer", f"{per:.1f}", at_size(per <= 8, full)),
+    ]
+    if own:
+        r = shared["latency_s"]["p90"] / own["latency_s"]["p90"]
+        found.append(
+            (f"{what}: latency p90 within 2x of the floor", times(r), at_size(r <= 2, full))
+        )
+        one = own["http_requests"] / n
+        found.append(("(g) an uncontended post: 2 HTTP requests", f"{one:.1f}", one == 2))
+    done = shared.get("settled")
+    if done:
+        ok = done["landed"] == n and done["inbox_refs_left"] == 0 and done["exit"] == 0
+        found.append(
+            (
+                f"{what}: after one refresh every page on the branch, no inbox ref",
+                f"{done['landed']} of {n}, {done['inbox_refs_left']} refs",
+                ok,
+            )
+        )
+    return found
+
+
+def at_size(ok: bool, right_size: bool) -> bool | None:
+    return ok if right_size else None
+
+
+def burst_table(runs: list[dict]) -> str:
+    """The (g) table, as scripts/burst.py prints it."""
+    return burst.markdown(runs)
 
 
 def rows(results: dict) -> list[list[str]]:
@@ -976,6 +1045,13 @@ def markdown(results: dict) -> str:
     lines = ["| " + " | ".join(table[0]) + " |", "|" + " --- |" * len(table[0])]
     lines += [markdown_row(row) for row in table[1:]]
     m = results["machine"]
+    if results.get("burst"):
+        lines += [
+            "",
+            "(g) bursts of writers (`scripts/burst.py`):",
+            "",
+            burst_table(results["burst"]),
+        ]
     lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
     verdict = {True: "yes", False: "NO", None: "- (smaller run)"}
     lines += [markdown_row([what, value, verdict[ok]]) for what, value, ok in targets(results)]
@@ -998,6 +1074,8 @@ def text_table(results: dict) -> str:
     ]
     out.insert(1, "  ".join("-" * w for w in widths))
     out.append("")
+    if results.get("burst"):
+        out += [burst_table(results["burst"]), ""]
     mark = {True: "ok  ", False: "MISS", None: "info"}
     out += [f"{mark[ok]} {what}: {value}" for what, value, ok in targets(results)]
     if any(ok is None for _w, _v, ok in targets(results)):
@@ -1024,7 +1102,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="abcefhl",
+        default="abcefghl",
         help="the parts to run, e.g. 'ae' ((d), "
         "the original, runs beside (a), (b) and (c) unless --no-original)",
     )
@@ -1065,11 +1143,12 @@ def main(argv: list[str] | None = None) -> int:
             "c": bench.dashboard,
             "e": bench.startup,
             "f": bench.passthrough,
+            "g": bench.burst,
             "h": bench.scale,
             "l": bench.large,
         }
         try:
-            for key in "abcefhl":
+            for key in "abcefghl":
                 if key in args.only:
                     parts[key]()
         finally:

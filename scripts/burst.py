@@ -73,7 +73,7 @@ from fixtures.repos import IDENTITY, commit_files, git, make_bare  # noqa: E402
 TOKEN = "burst-token-not-a-secret"
 OWNER = "o"
 AGENT = "pulseox-burst/w{:03d}"
-RETRY = re.compile(r"retrying \(attempt (\d+)\)")
+RETRY = re.compile(r"retrying \(attempt (\d+)\)|queued \S+ as \S+ \(attempt (\d+)\)")
 STARTUP = re.compile(r"^pulseox-burst: startup cpu ([0-9.]+)$", re.M)
 
 # A writer: start and import everything, say "ready" on one pipe, block reading the
@@ -133,7 +133,7 @@ def cpu(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def writer_env(cache: Path, writer: int) -> dict[str, str]:
+def writer_env(cache: Path, writer: int, inbox: bool = True) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -144,6 +144,7 @@ def writer_env(cache: Path, writer: int) -> dict[str, str]:
         PULSEOX_GIT_CACHE=str(cache),
         GIT_HTTP_USER_AGENT=AGENT.format(writer),
         PYTHONPATH=str(ROOT),
+        PULSEOX_INBOX="1" if inbox else "0",  # 0: retry as before queued posts
     )
     return env
 
@@ -175,7 +176,7 @@ def warm_caches(caches: list[Path], repos: list[str], remote: str) -> None:
 
 
 def start_writers(
-    work: Path, repos: list[str], remote: str, caches: list[Path]
+    work: Path, repos: list[str], remote: str, caches: list[Path], inbox: bool = True
 ) -> tuple[list[subprocess.Popen], int]:
     """Start every writer and wait until all are ready: the processes, and the write
     end of the pipe they all block on (closing it releases them)."""
@@ -202,7 +203,7 @@ def start_writers(
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-c", LAUNCHER, str(ready_w), str(go_r), *argv],
-                env=writer_env(caches[i], i),
+                env=writer_env(caches[i], i, inbox),
                 stdout=out,
                 stderr=err,
                 pass_fds=(ready_w, go_r),
@@ -273,6 +274,40 @@ def pages_landed(bare: Path, writers: list[int]) -> tuple[set[int], set[int]]:
     return landed, inbox
 
 
+def spec_file(repo: str, pages: list[str]) -> str:
+    """pulseox.toml watching every writer's page, so one refresh can fold them all."""
+    specs = "".join(
+        f'\n[[spec]]\nowner = "{OWNER}"\nrepo = "{repo}"\npath = "{p}"\nschedule = "1d"\n'
+        for p in pages
+    )
+    return '[dashboard]\nmode = "md"\ntz = "UTC"\n' + specs
+
+
+def refresh_and_count(
+    run_dir: Path, bares: dict[str, Path], repos: list[str], remote: str
+) -> dict[str, Any]:
+    """One `dashboard refresh` of the shared repository, then: pages on the branch,
+    inbox refs left, and whether each page's last report is its own post."""
+    (name, bare), *_ = bares.items()
+    cmd = [sys.executable, "-m", "pulseox_git", "dashboard", "refresh", "--owner", OWNER]
+    env = writer_env(run_dir / "caches" / "dashboard", 999)
+    start = time.monotonic()
+    proc = subprocess.run(
+        [*cmd, "--repo", name, "--remote", remote], env=env, capture_output=True, text=True
+    )
+    seconds = time.monotonic() - start
+    landed, inbox = pages_landed(bare, [i for i, r in enumerate(repos) if r == name])
+    left = git("for-each-ref", "--format=%(refname)", "refs/pulseox/inbox", cwd=bare).split()
+    return {
+        "exit": proc.returncode,
+        "error": proc.stderr.strip()[-500:] if proc.returncode else None,
+        "seconds": round(seconds, 3),
+        "landed": len(landed),
+        "inbox_refs_left": len(left),
+        "only_in_inbox": len(inbox),
+    }
+
+
 def attempts_agree(pushes: int, logged: int | None) -> bool:
     """Whether the server's count of a writer's pushes fits its log: the last logged
     attempt number, or no line at all for 1 or 2 attempts."""
@@ -299,11 +334,13 @@ def writer_figures(
         err = (run_dir / f"w{i:03d}.err").read_text(errors="replace")
         started = STARTUP.search(err)
         agent = AGENT.format(i)
-        logged = max((int(n) for n in RETRY.findall(err)), default=None)
+        logged = max((int(a or b) for a, b in RETRY.findall(err)), default=None)
+        out = (run_dir / f"w{i:03d}.out").read_text(errors="replace")
         figures.append(
             {
                 "writer": i,
                 "exit": code,
+                "queued": out.startswith("queued "),
                 "latency_s": round(ended - release, 4),
                 "pushes": pushes[agent],
                 "packs_sent": packs[agent],
@@ -325,23 +362,29 @@ def run_burst(
     writers: int,
     own_repos: bool = False,
     warm: bool = True,
+    inbox: bool = True,
+    settle: bool = False,
 ) -> dict[str, Any]:
     """One burst of `writers` posts through `proxy`: to one shared repository, or with
-    `own_repos` each to a repository of its own. Repositories and caches are new."""
-    tag = f"{'own' if own_repos else 'shared'}-{writers}-{round(proxy.delay * 2000)}ms"
+    `own_repos` each to a repository of its own; with `inbox` off, posts never queue
+    (PULSEOX_INBOX=0). With `settle`, one `dashboard refresh` follows (a cache of its
+    own), and what is on the branch then is counted too. Repositories and caches are new."""
+    kind = "own" if own_repos else "shared" if inbox else "shared-noinbox"
+    tag = f"{kind}-{writers}-{round(proxy.delay * 2000)}ms"
     run_dir = work / tag
     run_dir.mkdir(parents=True)
     repos = [f"{tag}-w{i:03d}" if own_repos else tag for i in range(writers)]
     bares = {name: make_bare(Path(server.httpd.root) / OWNER / f"{name}.git") for name in repos}
     for bare in bares.values():
-        commit_files(bare, {"seed.md": "seed\n"}, message="seed")
+        pages = [f"jobs/w{i:03d}.md" for i in range(writers)]
+        commit_files(bare, {"seed.md": "seed\n", "pulseox.toml": spec_file(tag, pages)}, "seed")
     caches = [run_dir / "caches" / f"w{i:03d}" for i in range(writers)]
     if warm:
         warm_caches(caches, repos, proxy.template)
     server.reset()
     connections = proxy.connections
     children0 = cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
-    procs, go = start_writers(run_dir, repos, proxy.template, caches)
+    procs, go = start_writers(run_dir, repos, proxy.template, caches, inbox)
     self0 = cpu(resource.getrusage(resource.RUSAGE_SELF))
     release = time.monotonic()
     os.close(go)  # the release: every writer's read returns at once
@@ -356,13 +399,17 @@ def run_burst(
         landed |= on_branch
         inbox |= in_inbox
     per_writer = writer_figures(run_dir, exits, server, release)
+    requests, packs = len(server.requests), server.httpd.pushes
+    settled = refresh_and_count(run_dir, bares, repos, proxy.template) if settle else None
     writers_cpu = sum(used for _c, _e, used in exits)
     startup = sum(w["startup_cpu_s"] for w in per_writer)
     attributed = sum(w["requests"] for w in per_writer)
     return {
         "writers": writers,
         "rtt_ms": round(proxy.delay * 2000, 3),
-        "repos": "own" if own_repos else "shared",
+        "repos": kind,
+        "queued": sum(1 for w in per_writer if w["queued"]),
+        "settled": settled,
         "caches": "warm" if warm else "cold",
         "landed": len(landed),
         "in_inbox": len(inbox),
@@ -370,10 +417,11 @@ def run_burst(
         "missing": writers - len(landed | inbox),
         "pushes_per_writer": summary([w["pushes"] for w in per_writer]),
         "latency_s": summary([w["latency_s"] for w in per_writer], 0.9),
-        "http_requests": len(server.requests),
+        "http_requests": requests,
         "requests_per_writer": summary([w["requests"] for w in per_writer]),
-        "unattributed_requests": len(server.requests) - attributed,
-        "receive_pack_posts": server.httpd.pushes,
+        "requests_per_writer_mean": round(requests / writers, 2),
+        "unattributed_requests": requests - attributed,
+        "receive_pack_posts": packs,
         "log_disagreements": sum(1 for w in per_writer if not w["log_agrees"]),
         "connections": proxy.connections - connections,
         "wall_s": round(max(ended for _c, ended, _u in exits) - release, 3),
@@ -394,11 +442,16 @@ def run_matrix(
     warm: bool = True,
     floor: bool = True,
     log: Any = print,
+    compare: bool = True,
+    settle: bool = True,
 ) -> list[dict[str, Any]]:
-    """Every (N, RTT): the shared-repository burst, then (with `floor`) the own-repos one.
-    Each pair gets a new server (with a token) and proxy, in a temporary folder. Writers
-    inherit this process's environment: `main` (or the caller) isolates it first."""
+    """Every (N, RTT): the shared-repository burst (then, with `settle`, one dashboard
+    refresh), with `compare` the same burst with PULSEOX_INBOX=0, and with `floor` the
+    own-repos one. Each (N, RTT) gets a new server (with a token) and proxy, in a
+    temporary folder. Writers inherit this process's environment: `main` (or the
+    caller) isolates it first."""
     runs = []
+    kinds = [(False, True)] + [(False, False)] * compare + [(True, True)] * floor
     with tempfile.TemporaryDirectory(prefix="pulseox-burst-") as tmp:
         work = Path(tmp)
         for n in writers:
@@ -409,16 +462,40 @@ def run_matrix(
                     CountingServer(root, TOKEN) as server,
                     LatencyProxy(server.port, delay=rtt / 2000) as proxy,
                 ):
-                    for own in (False, True) if floor else (False,):
-                        run = run_burst(work / "runs", server, proxy, n, own, warm)
+                    for own, inbox in kinds:
+                        kind_shared = inbox and not own
+                        run = run_burst(
+                            work / "runs",
+                            server,
+                            proxy,
+                            n,
+                            own,
+                            warm,
+                            inbox,
+                            settle and kind_shared,
+                        )
                         log(
                             f"  {n} writers, RTT {rtt:g} ms, {run['repos']} repos: "
-                            f"{run['landed']} landed, {run['lost']} lost, latency p50 "
-                            f"{run['latency_s']['p50']:.2f} s max {run['latency_s']['max']:.2f}"
-                            f" s, {run['http_requests']} requests, wall {run['wall_s']:.1f} s"
+                            f"{run['landed']} landed, {run['queued']} queued, {run['lost']} "
+                            f"lost, latency p50 {run['latency_s']['p50']:.2f} s max "
+                            f"{run['latency_s']['max']:.2f} s, {run['http_requests']} "
+                            f"requests, wall {run['wall_s']:.1f} s"
                         )
                         runs.append(run)
     return runs
+
+
+def settled(run: dict[str, Any]) -> str:
+    """Queued posts, and what one refresh after the burst left: pages on the branch."""
+    done = run.get("settled")
+    if not done:
+        return str(run["queued"])
+    if done["exit"]:
+        return f"{run['queued']}; refresh failed"
+    return (
+        f"{run['queued']}; after a refresh {done['landed']} on the branch, "
+        f"{done['inbox_refs_left']} inbox refs ({done['seconds']:.1f} s)"
+    )
 
 
 def markdown(runs: list[dict[str, Any]]) -> str:
@@ -428,26 +505,28 @@ def markdown(runs: list[dict[str, Any]]) -> str:
         "repos",
         "caches",
         "landed",
+        "queued",
         "lost",
         "pushes/writer p50/max",
         "latency p50 / p90 / max",
-        "HTTP requests (per writer p50)",
+        "HTTP requests (per writer)",
         "wall",
         "CPU s",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for r in runs:
-        p, lat, req = r["pushes_per_writer"], r["latency_s"], r["requests_per_writer"]
+        p, lat = r["pushes_per_writer"], r["latency_s"]
         cells = [
             str(r["writers"]),
             f"{r['rtt_ms']:g} ms",
             r["repos"],
             r["caches"],
             f"{r['landed']}" + (f" (+{r['in_inbox']} inbox)" if r["in_inbox"] else ""),
+            settled(r),
             str(r["lost"]),
             f"{p['p50']:g} / {p['max']:g}",
             f"{lat['p50']:.2f} s / {lat['p90']:.2f} s / {lat['max']:.2f} s",
-            f"{r['http_requests']} ({req['p50']:g})",
+            f"{r['http_requests']} ({r['http_requests'] / r['writers']:.1f})",
             f"{r['wall_s']:.1f} s",
             f"{r['cpu_s']['total']:.1f}",
         ]
@@ -469,6 +548,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the own-repository runs (the no-contention floor)",
     )
+    parser.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="skip the runs with queued posts off (PULSEOX_INBOX=0)",
+    )
+    parser.add_argument(
+        "--no-settle", action="store_true", help="skip the dashboard refresh after a burst"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write every run as JSON")
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.writers) or any(r < 0 for r in args.rtt_ms):
@@ -488,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
             warm=not args.cold,
             floor=not args.no_floor,
             log=lambda line: print(line, file=sys.stderr),
+            compare=not args.no_compare,
+            settle=not args.no_settle,
         )
     finally:
         shutil.rmtree(home, ignore_errors=True)

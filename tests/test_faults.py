@@ -27,11 +27,13 @@ pytestmark = pytest.mark.slow  # real processes for every fault: the full run, n
 ROOT = Path(__file__).resolve().parent.parent
 REAL_GIT = shutil.which("git")
 # Blocks ("block") or SIGKILLs its caller after the real git finished ("after")
-# when its subcommand is $FAULT_AT; otherwise it is just git.
+# when its subcommand is $FAULT_AT (and, with $FAULT_ARG, an argument holds that
+# text); otherwise it is just git.
 WRAPPER = f"""#!/bin/bash
 sub=""
 for a in "$@"; do case "$a" in -*) ;; *) sub="$a"; break;; esac; done
-if [ -n "$FAULT_AT" ] && [ "$sub" = "$FAULT_AT" ]; then
+case " $* " in *"$FAULT_ARG"*) hit=1;; *) hit="";; esac
+if [ -n "$FAULT_AT" ] && [ "$sub" = "$FAULT_AT" ] && [ -n "$hit" ]; then
   case "$FAULT_MODE" in
     block) touch "$FAULT_MARK"; exec sleep 60;;
     after) "{REAL_GIT}" "$@"; rc=$?; touch "$FAULT_MARK"; kill -9 $PPID; exit $rc;;

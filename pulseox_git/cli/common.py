@@ -225,6 +225,14 @@ def print_result(result: PostResult, err: bool = False) -> None:
         return
     pages = len(result.created) + len(result.changed)
     what = "page" if pages == 1 else "pages"
+    if result.queued:
+        typer.echo(
+            f"queued {pages} {what} as {(result.sha or '')[:12]} in {result.url}: the branch "
+            "was busy, so it waits in an inbox ref; the next write to the branch (a post or "
+            "a dashboard refresh) puts it on, and readers count it already",
+            err=err,
+        )
+        return
     typer.echo(
         f"posted {pages} {what} as {(result.sha or '')[:12]} to {result.url} "
         f"({len(result.created)} created, {len(result.changed)} updated)",

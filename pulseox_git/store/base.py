@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+from pulseox_git import settings
 from pulseox_git.errors import BadInputError
 from pulseox_git.page.footer import RunFields, format_time
 
@@ -59,6 +60,7 @@ class Published:
     dry_run: bool
     message: str
     deleted: tuple[str, ...] = ()
+    queued: bool = False  # pushed to an inbox ref, not the branch: the next winner folds it
 
     @classmethod
     def of(
@@ -69,12 +71,13 @@ class Published:
         existing: set[str],
         attempt: int,
         dry_run: bool,
+        queued: bool = False,
     ) -> Published:
         """The outcome of writing `change`, whose paths in `existing` were there before."""
         created = tuple(p for p in change.files if p not in existing)
         changed = tuple(p for p in change.files if p in existing)
         deleted = tuple(p for p in change.deleted if p in existing)
-        return cls(sha, parent, created, changed, attempt, dry_run, change.message, deleted)
+        return cls(sha, parent, created, changed, attempt, dry_run, change.message, deleted, queued)
 
     @classmethod
     def nothing(cls, tip: str | None, attempt: int, dry_run: bool) -> Published:
@@ -141,10 +144,13 @@ class Store(Protocol):
         as `HEAD~3`), and the time it stands for."""
         ...
 
-    def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
+    def publish(
+        self, make_change: MakeChange, dry_run: bool = False, queue: bool = False
+    ) -> Published:
         """Build `make_change(store, tip)` on the tip and write it without force; on a
         lost race build it again on the new tip. When it returns None, nothing is
-        written (`Published.nothing`)."""
+        written (`Published.nothing`). With `queue` (posts), a write that keeps
+        losing goes to an inbox ref of its own instead (`Published.queued`)."""
         ...
 
 
@@ -218,15 +224,43 @@ LEDGER = Ledger()  # one per process: the CLI reads it when interrupted
 
 
 class Backoff:
-    """Jittered, growing pauses between attempts after a lost race, so racing
-    writers spread out instead of all trying again at once."""
+    """Pauses between attempts after a lost race, bounded by a count and a deadline.
 
-    FIRST, MOST = 0.05, 2.0  # seconds
+    Full jitter (a pause drawn from zero up to a growing cap) spreads racing
+    writers out instead of waking them together; no pause runs past the deadline.
+    """
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+    FIRST, MOST = 0.05, 2.0  # seconds: the first cap, and the largest
+    QUEUE_AFTER = 2  # lost races before a post goes to the inbox
+
+    def __init__(
+        self,
+        sleep: Callable[[float], None] = time.sleep,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
         self.sleep = sleep
-        self.delay = self.FIRST
+        self.clock = clock
+        self.draw = draw
+        self.cap = self.FIRST
+        self.lost = 0
+        self.end = clock() + (settings.PUSH_DEADLINE.get() if deadline is None else deadline)
+
+    def expired(self) -> bool:
+        return self.clock() >= self.end
+
+    def lost_one(self) -> None:
+        self.lost += 1
+
+    def exhausted(self, attempts: int) -> bool:
+        """Whether `attempts` lost races are used up or the deadline passed."""
+        return self.lost >= attempts or self.expired()
+
+    def should_queue(self) -> bool:
+        """Whether a post that lost `lost` races should now go to its inbox ref."""
+        return settings.inbox() and (self.lost >= self.QUEUE_AFTER or self.expired())
 
     def wait(self) -> None:
-        self.sleep(self.delay * (0.5 + random.random()))
-        self.delay = min(self.delay * 2, self.MOST)
+        self.sleep(min(self.cap * self.draw(), max(self.end - self.clock(), 0.0)))
+        self.cap = min(self.cap * 2, self.MOST)

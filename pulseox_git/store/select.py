@@ -126,9 +126,11 @@ class AutoStore:
 
         return self._try_git(lambda: self.git_store.run(first), lambda api: api.run(work))
 
-    def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
+    def publish(
+        self, make_change: MakeChange, dry_run: bool = False, queue: bool = False
+    ) -> Published:
         if self.chosen is not None:
-            return self.chosen.publish(make_change, dry_run)
+            return self.chosen.publish(make_change, dry_run, queue)
 
         def first(store: Store, tip: str | None) -> Change | None:
             # a post's first attempt may build on the cached tip before git reached
@@ -139,11 +141,11 @@ class AutoStore:
             return make_change(store, tip)
 
         def with_git() -> Published:
-            done = self.git_store.publish(first, dry_run)
+            done = self.git_store.publish(first, dry_run, queue)
             self.chosen = self.git_store
             return done
 
-        return self._try_git(with_git, lambda api: api.publish(make_change, dry_run))
+        return self._try_git(with_git, lambda api: api.publish(make_change, dry_run, queue))
 
     def _try_git(self, with_git: Callable[[], T], with_api: Callable[[ApiStore], T]) -> T:
         try:

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from pulseox_git import settings
 from pulseox_git.errors import BadInputError, PushConflictError, RemoteError
 from pulseox_git.page import parse, parse_trailers
+from pulseox_git.store.api import inbox
 from pulseox_git.store.api.github import GitHubApi, Response
 from pulseox_git.store.api.objects import TreeEntry, identity, planned_commit
 from pulseox_git.store.base import (
@@ -35,6 +36,7 @@ from pulseox_git.store.base import (
     confine,
     path_prefixes,
 )
+from pulseox_git.store.git import inbox as git_inbox
 from pulseox_git.store.names import check_branch, check_name
 
 log = logging.getLogger("pulseox_git")
@@ -178,40 +180,72 @@ class ApiStore:
 
     # -- writing -------------------------------------------------------------
 
-    def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
+    def publish(
+        self, make_change: MakeChange, dry_run: bool = False, queue: bool = False
+    ) -> Published:
         """Read the tip, build the change on it, write it without force; on a race do it
         all again. `make_change(store, tip)` is called once per attempt."""
         backoff = Backoff(self.sleep)
         for attempt in range(1, self.push_attempts + 1):
             tip = self.tip()
-            change = make_change(self, tip)
+            # a post's first try is one write; a retry, or any other writer, folds
+            fold = tip is not None and not dry_run and (not queue or attempt > 1)
+            queued = inbox.listed(self) if fold else []
+            head = inbox.fold(self, tip, queued) if queued and tip else tip
+            change = make_change(self, head)
             if change is None:
                 return Published.nothing(tip, attempt, dry_run)
-            existing = self.confine(tip, change.paths)
+            existing = self.confine(head, change.paths)
             if dry_run:
-                sha = planned_commit(change, tip, self.tree(tip) if tip else ("", {}))
-                return Published.of(sha, tip, change, existing, attempt, True)
+                sha = planned_commit(change, head, self.tree(head) if head else ("", {}))
+                return Published.of(sha, head, change, existing, attempt, True)
             LEDGER.start(self.url)
-            if tip is None and self.empty:
+            if head is None and self.empty:
                 done = self._seed(change)
-            elif len(change.files) == 1 and tip is not None and not change.deleted:
-                done = self._put(tip, change, existing)
+            elif len(change.files) == 1 and head is not None and head == tip and not change.deleted:
+                done = self._put(head, change, existing)
             else:
-                done = self._commit(tip, change, existing)
+                done = self._commit(head, change, existing, tip)
             if done:
                 LEDGER.landed_now(done[0])
-            else:
-                LEDGER.refused()  # the branch moved: GitHub refused the update
-            if done:
+                inbox.delete(self, queued)
                 sha, parent = done
                 return Published.of(sha, parent, change, existing, attempt, False)
+            LEDGER.refused()  # the branch moved: GitHub refused the update
+            backoff.lost_one()
+            if queue and backoff.should_queue():
+                return self._queue(make_change, attempt + 1)
+            if backoff.exhausted(self.push_attempts):
+                break
             log.info("the branch moved while we wrote; retrying (attempt %d)", attempt + 1)
             backoff.wait()
         raise PushConflictError(
-            f"gave up writing to {self.url} after {self.push_attempts} "
+            f"gave up writing to {self.url} after {backoff.lost} "
             "attempts: others kept writing first; nothing was lost remotely, "
             "run the command again"
         )
+
+    def _queue(self, make_change: MakeChange, attempt: int) -> Published:
+        """The change as a commit on the tip, in an inbox ref of its own (see `inbox`)."""
+        tip = self.tip()
+        change = make_change(self, tip)
+        if change is None:
+            return Published.nothing(tip, attempt, False)
+        existing = self.confine(tip, change.paths)
+        if tip is None:  # an empty repository has no commit to build on: write it
+            done = self._seed(change)
+            if done:
+                return Published.of(done[0], None, change, existing, attempt, False)
+            raise PushConflictError(f"could not write to {self.url}: run the command again")
+        sha = self._make_commit(tip, change, existing)
+        for _ in range(3):  # a taken name (8 random hex digits) is next to impossible
+            ref = git_inbox.new_ref(change.when)
+            LEDGER.start(self.url, sha)
+            if inbox.create(self, sha, ref):
+                LEDGER.landed_now(sha)
+                log.info("queued %s as %s (attempt %d)", sha[:12], ref, attempt)
+                return Published.of(sha, tip, change, existing, attempt, False, queued=True)
+        raise PushConflictError(f"could not queue the post in {self.url}: run the command again")
 
     def _put(
         self, tip: str | None, change: Change, existing: set[str], path: str | None = None
@@ -243,14 +277,11 @@ class ApiStore:
         seeded = self._put(None, change, set(), first)
         if seeded is None or len(change.files) == 1:
             return seeded
-        return self._commit(seeded[0], change, {first})
+        return self._commit(seeded[0], change, {first}, seeded[0])
 
-    def _commit(
-        self, tip: str | None, change: Change, existing: set[str]
-    ) -> tuple[str, str | None] | None:
-        """Several files as ONE commit: tree on the base tree (a deleted file is an
-        entry with sha null), commit, non-forced ref update. None when the branch
-        moved since `tip`."""
+    def _make_commit(self, base: str | None, change: Change, existing: set[str]) -> str:
+        """Several files as ONE commit on `base`: a tree on its tree (a deleted file
+        is an entry with sha null), then the commit."""
         # only files that are there: GitHub refuses to delete a path the tree lacks
         entries: list[dict[str, Any]] = [
             {"path": path, "mode": "100644", "type": "blob", "sha": None}
@@ -266,20 +297,29 @@ class ApiStore:
                 entry["sha"] = self.api.call("POST", "/git/blobs", blob).data["sha"]
             entries.append(entry)
         body: dict[str, Any] = {"tree": entries}
-        if tip:
-            body["base_tree"] = self.tree(tip)[0]
+        if base:
+            body["base_tree"] = self.tree(base)[0]
         tree = self.api.call("POST", "/git/trees", body).data["sha"]
-        commit = self.api.call(
-            "POST",
-            "/git/commits",
-            {
-                "message": change.message,
-                "tree": tree,
-                "parents": [tip] if tip else [],
-                "author": identity(change.when),
-                "committer": identity(change.when),
-            },
-        ).data["sha"]
+        return str(
+            self.api.call(
+                "POST",
+                "/git/commits",
+                {
+                    "message": change.message,
+                    "tree": tree,
+                    "parents": [base] if base else [],
+                    "author": identity(change.when),
+                    "committer": identity(change.when),
+                },
+            ).data["sha"]
+        )
+
+    def _commit(
+        self, base: str | None, change: Change, existing: set[str], tip: str | None
+    ) -> tuple[str, str | None] | None:
+        """`_make_commit` on `base` (the tip, or a fold of the inbox onto it), then a
+        non-forced ref update. None when the branch moved since `tip`."""
+        commit = self._make_commit(base, change, existing)
         if tip:
             ref = f"/git/refs/heads/{quote(self.branch, safe='/')}"
             response = self.api.call("PATCH", ref, {"sha": commit, "force": False}, allow=(422,))

@@ -8,6 +8,7 @@ one `git cat-file --batch` reads them all. Cost grows with commits + pages.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -169,3 +170,10 @@ def read_history(
     cache. With `since` (an ancestor of `tip`), only the commits after it are read."""
     paths = list(paths)
     return by_path(read_commits(git, tip, paths, since, blobless), paths)
+
+
+def merge_newest(first: list[Report], second: list[Report]) -> list[Report]:
+    """Two newest-first lists of reports as one, newest first (on a tie, `first`'s)."""
+    if not first:
+        return second
+    return list(heapq.merge(first, second, key=lambda r: -r.time.timestamp()))

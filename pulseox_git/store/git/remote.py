@@ -14,6 +14,7 @@ import re
 from pulseox_git import settings
 from pulseox_git.errors import BadInputError
 from pulseox_git.store import auth
+from pulseox_git.store.git.command import Git
 from pulseox_git.store.names import check_name
 
 log = logging.getLogger("pulseox_git")
@@ -50,3 +51,21 @@ def remote_url(owner: str, repo: str, remote: str | None = None) -> str:
     if "://" not in clean and not re.match(r"^[^/]*:", clean):  # a local path, not host:path
         clean = os.path.abspath(clean)  # relative to where we were started, not to the cache
     return clean
+
+
+def say_branch_is_missing(git: Git, url: str, branch: str) -> None:
+    """An empty remote is normal; a missing branch beside others is likely a typo."""
+    heads = git("ls-remote", "--heads", "origin", check=False, remote=True)
+    others = [
+        line.split("refs/heads/", 1)[-1]
+        for line in heads.stdout.decode("utf-8", "replace").splitlines()
+    ]
+    if others:
+        log.warning(
+            "warning: %s has no branch %r (it has %s); the first post creates it: check --branch",
+            url,
+            branch,
+            ", ".join(others[:5]),
+        )
+    else:
+        log.info("%s is empty: the first post creates branch %r", url, branch)

@@ -15,20 +15,20 @@ import hashlib
 import logging
 import os
 import re
+import subprocess
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from pulseox_git import settings
-from pulseox_git.errors import BadInputError, CacheError, PushConflictError, RemoteError
+from pulseox_git.errors import BadInputError, CacheError, RemoteError
 from pulseox_git.store import auth
 from pulseox_git.store.base import (
     LEDGER,
-    Backoff,
     Change,
     History,
     MakeChange,
@@ -36,7 +36,7 @@ from pulseox_git.store.base import (
     confine,
     path_prefixes,
 )
-from pulseox_git.store.git import cache, fastimport, objects
+from pulseox_git.store.git import asof, cache, fastimport, inbox, objects, publish, remote
 from pulseox_git.store.git.command import (
     CORRUPT,
     RACE,
@@ -45,8 +45,8 @@ from pulseox_git.store.git.command import (
     classify_failure,
     git_env,
 )
-from pulseox_git.store.git.history import HistoryCache, is_ancestor
-from pulseox_git.store.git.log import read_history
+from pulseox_git.store.git.history import HistoryCache
+from pulseox_git.store.git.log import merge_newest, read_history
 from pulseox_git.store.names import check_branch
 
 log = logging.getLogger("pulseox_git")
@@ -87,6 +87,7 @@ class GitStore:
             self.cache_root,
         )
         self.reached = False  # a fetch or push got the remote's answer (see AutoStore)
+        self.lost_at_remote = False  # the last lost race was lost at the remote
         # the thread holding the lock: a client keeps one store per repository, and
         # may be shared by threads
         self._lock_owner: int | None = None
@@ -94,6 +95,9 @@ class GitStore:
         # a partial clone without old blobs: history reads need only trees and trailers
         self.blobless = settings.blobless() if blobless is None else blobless
         self.history_cache = HistoryCache(self.git, self.branch, self.blobless)
+        self.current = inbox.View(None, None)  # what the last `run` gave its work
+        self.views: dict[str, inbox.View] = {}  # local folds by commit, for readers
+        self._views: dict[tuple[str | None, ...], inbox.View] = {}
 
     def __repr__(self) -> str:
         return f"GitStore({self.url!r}, branch={self.branch!r})"
@@ -169,14 +173,19 @@ class GitStore:
         self._create()
 
     def fetch(self) -> str | None:
-        """Bring the tracking ref up to the remote branch; the tip, or None if empty."""
+        """Bring the tracking ref up to the remote branch, and the cache's inbox refs
+        up to the remote's; the tip, or None if empty."""
         proc = self.git(
             "fetch",
             "--quiet",
             "--no-tags",
             "--no-write-fetch-head",
+            "--no-auto-maintenance",  # no gc process after each fetch (see cache.tidy)
+            "--no-show-forced-updates",  # no ancestry walk per updated ref
+            "--prune",  # inbox refs folded by others go here too
             "origin",
             f"+refs/heads/{self.branch}:{self.tracking}",
+            inbox.REFSPEC,  # in the same request: no round trip added
             check=False,
             remote=True,
         )
@@ -189,28 +198,10 @@ class GitStore:
             if "couldn't find remote ref" not in stderr.lower():
                 raise classify_failure(self.url, "fetch", stderr)
             self.reached = True
-            self._say_branch_is_missing()
+            remote.say_branch_is_missing(self.git, self.url, self.branch)
             self.git("update-ref", "-d", self.tracking)  # the branch is gone or never was
             return None
         return self.tip()
-
-    def _say_branch_is_missing(self) -> None:
-        """An empty remote is normal; a missing branch beside others is likely a typo."""
-        heads = self.git("ls-remote", "--heads", "origin", check=False, remote=True)
-        others = [
-            line.split("refs/heads/", 1)[-1]
-            for line in heads.stdout.decode("utf-8", "replace").splitlines()
-        ]
-        if others:
-            log.warning(
-                "warning: %s has no branch %r (it has %s); the first post creates "
-                "it: check --branch",
-                self.url,
-                self.branch,
-                ", ".join(others[:5]),
-            )
-        else:
-            log.info("%s is empty: the first post creates branch %r", self.url, self.branch)
 
     def tip(self) -> str | None:
         """The tracking ref's commit, or None. A loose ref file is read directly (it
@@ -226,8 +217,10 @@ class GitStore:
         )
         return proc.stdout.decode().strip() or None
 
-    def run(self, work: Callable[[str | None], T], fetch: bool = True) -> T:
-        """Lock, make the cache trustworthy, fetch, then `work(tip)`.
+    def run(self, work: Callable[[str | None], T], fetch: bool = True, fold: bool = True) -> T:
+        """Lock, make the cache trustworthy, fetch, then `work(head)`: the tip, or
+        with `fold` and inbox refs fetched, the tip with them folded in locally
+        (see `inbox.View`; `self.current` says which).
 
         With `fetch=False` the cached tip is used when there is one (no round
         trip; `publish` relies on the push to tell it the remote moved).
@@ -240,9 +233,9 @@ class GitStore:
                 for attempt in (1, 2):
                     try:
                         if self.prepare():
-                            return work(self._first_fetch())
+                            return work(self._view(self._first_fetch(), fold))
                         cached = None if fetch else self.tip()
-                        return work(cached or self.fetch())
+                        return work(self._view(cached or self.fetch(), fold))
                     except CacheError:
                         if attempt == 2:
                             raise
@@ -252,6 +245,27 @@ class GitStore:
                 check_disk(f"{err.strerror}: {err.filename}", self.cache_root)
             raise
         raise AssertionError("unreachable")
+
+    def _view(self, tip: str | None, fold: bool) -> str | None:
+        """The commit work sees: `tip`, or a local fold of the inbox over it."""
+        if not fold:
+            self.current = inbox.View(tip, tip)
+        else:
+            self.current = self.fold(tip, *inbox.queued(self.git, tip))
+        return self.current.head
+
+    def fold(
+        self, tip: str | None, waiting: list[inbox.Queued], merged: list[inbox.Queued]
+    ) -> inbox.View:
+        """`inbox.view`, made once per tip and inbox (a dashboard reads it twice)."""
+        key = (tip, *(q.ref + q.sha for q in waiting + merged))
+        found = self._views.get(key)
+        if found is None:
+            found = inbox.view(self.git, tip, waiting, merged)
+            if len(key) > 1:
+                self._views[key] = found
+                self.views[found.head or ""] = found
+        return found
 
     # -- reading -------------------------------------------------------------
 
@@ -272,40 +286,34 @@ class GitStore:
 
     def history(self, tip: str | None, paths: Sequence[str], cache: bool = True) -> History:
         """Every report of each path reachable from `tip`, newest first (one git log;
-        with `cache`, only the commits since the last call's tip). Hold the lock."""
+        with `cache`, only the commits since the last call's tip). Queued posts
+        folded into a view are read past the cache: it holds the branch only, so
+        when they land on it they are read once, as branch commits. Hold the lock."""
+        at = self.views.get(tip or "", inbox.View(tip, tip))
         if not cache:
-            return read_history(self.git, tip, paths, blobless=self.blobless)
-        return self.history_cache.read(tip, paths)[0]
+            found = read_history(self.git, at.tip, paths, blobless=self.blobless)
+        else:
+            found = self.history_cache.read(at.tip, paths)[0]
+        if at.head == at.tip:
+            return found
+        queued = read_history(self.git, at.head, paths, since=at.tip, blobless=self.blobless)
+        return {p: merge_newest(queued[p], found[p]) for p in found}
 
     def commit_at(self, tip: str | None, point: datetime | str) -> tuple[str | None, datetime]:
-        """The commit on the branch that stood at `point`, and the time it stands for.
-        A revision means its commit and commit time; a time, the last commit at or
-        before it. `HEAD` and the branch name mean the fetched branch."""
-        if tip is None:
-            if isinstance(point, datetime):
-                return None, point
-            raise BadInputError(f"bad --as-of {point!r}: the branch {self.branch} is empty")
-        if isinstance(point, datetime):
-            out = self.git("rev-list", "-1", f"--before={int(point.timestamp())}", tip).stdout
-            return (out.decode().strip() or None), point
-        name = point
-        for alias in ("HEAD", self.branch, f"origin/{self.branch}"):
-            if name == alias or name.startswith((f"{alias}~", f"{alias}^")):
-                name = tip + name[len(alias) :]
-                break
-        proc = self.git(
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            f"{name}^{{commit}}",
-            check=False,
-        )
-        sha = proc.stdout.decode().strip()
-        if proc.returncode or not sha or not is_ancestor(self.git, sha, tip):
-            raise BadInputError(f"bad --as-of {point!r}: no such commit on {self.branch}")
-        stamp = self.git("log", "-1", "--format=%ct", sha).stdout.decode().strip()
-        return sha, datetime.fromtimestamp(int(stamp), UTC)
+        """The commit on the branch that stood at `point`, and the time it stands for
+        (see `asof.commit_at`); at a time, with the posts queued by then folded in."""
+        at = self.views.get(tip or "", inbox.View(tip, tip))
+        sha, when = asof.commit_at(self.git, self.branch, at.tip, point)
+        if not isinstance(point, datetime) or sha is None:
+            return sha, when
+        queued = asof.queued_by(self.git, sha, at, point)
+        return self._fold_view(sha, queued), when
+
+    def _fold_view(self, tip: str, queued: list[inbox.Queued]) -> str | None:
+        found = inbox.view(self.git, tip, queued)
+        if found.head != tip:
+            self.views[found.head or ""] = found
+        return found.head
 
     # -- writing -------------------------------------------------------------
 
@@ -334,26 +342,27 @@ class GitStore:
         existing = self.confine(parent, paths)
         return self.commit(parent, change), existing
 
-    def push(self, sha: str, parent: str | None = None) -> bool:
+    def push(self, sha: str, parent: str | None = None, at: inbox.View | None = None) -> bool:
         """Push `sha` (a child of `parent`) to the branch; False when the branch is
         no longer at `parent` (someone pushed first, or it was rewound).
 
         The lease names `parent`, so the update is always a fast-forward from
         exactly the tip we built on: nobody's commit is overwritten, and a branch
         rewound meanwhile is not silently restored. A successful push also moves
-        the tracking ref (it matches the fetch refspec), so no update-ref.
+        the tracking ref (it matches the fetch refspec), so no update-ref. With a
+        view `at` that folded inbox refs, their leased deletions go in the same
+        atomic push.
         """
+        at = at or inbox.View(parent, parent)
         LEDGER.start(self.url, sha)
-        proc = self.git(
-            "push",
-            "--porcelain",
-            "--quiet",
-            f"--force-with-lease=refs/heads/{self.branch}:{parent or ''}",
-            "origin",
-            f"{sha}:refs/heads/{self.branch}",
-            check=False,
-            remote=True,
-        )
+        proc = self.git(*inbox.push_args(self.branch, sha, at), check=False, remote=True)
+        landed = self.answered(proc)
+        if landed:
+            inbox.forget(self.git, at.leftovers)
+        return landed
+
+    def answered(self, proc: subprocess.CompletedProcess[bytes]) -> bool:
+        """A push's outcome: True when it landed, False for a lost race; else raise."""
         if proc.returncode == 0:
             LEDGER.landed_now()
             self.reached = True
@@ -363,6 +372,9 @@ class GitStore:
         if any(marker in out for marker in RACE):
             LEDGER.refused()
             self.reached = True
+            # our lease held when we connected, the update lost at the remote: a
+            # race lost to a writer pushing at the same moment, not a stale cache
+            self.lost_at_remote = "[remote rejected]" in out
             return False
         rejected = re.search(r"\[remote rejected\][^\n]*", out)
         if rejected:
@@ -374,36 +386,10 @@ class GitStore:
             raise CacheError(f"the cache {self.path} is damaged: {auth.redact(out.strip())}")
         raise classify_failure(self.url, "push", proc.stderr.decode("utf-8", "replace"))
 
-    def publish(self, make_change: MakeChange, dry_run: bool = False) -> Published:
-        """Fetch, build a commit on the tip, push; on a race do it all again.
-
-        `make_change(store, tip)` is called once per attempt, so what it
-        writes always reflects the tip it is committed on.
-        """
-        backoff = Backoff()
-        for attempt in range(1, self.push_attempts + 1):
-
-            def build_and_push(tip: str | None, attempt: int = attempt) -> Published | None:
-                change = make_change(self, tip)
-                if change is None:
-                    return Published.nothing(tip, attempt, dry_run)
-                sha, existing = self.confine_and_commit(tip, change)
-                result = Published.of(sha, tip, change, existing, attempt, dry_run)
-                return result if dry_run or self.push(sha, tip) else None
-
-            # The first attempt builds on the cached tip without fetching: when the
-            # cache is current (the usual case) that saves a round trip; when it is
-            # behind, the push says so and the next attempt fetches.
-            optimistic = attempt == 1 and not dry_run
-            result = self.run(build_and_push, fetch=not optimistic)
-            if result:
-                return result
-            if optimistic:
-                continue
-            log.info("the remote moved while we pushed; retrying (attempt %d)", attempt + 1)
-            backoff.wait()
-        raise PushConflictError(
-            f"gave up pushing to {self.url} after {self.push_attempts} "
-            "attempts: others kept pushing first; nothing was lost remotely, "
-            "run the command again"
-        )
+    def publish(
+        self, make_change: MakeChange, dry_run: bool = False, queue: bool = False
+    ) -> Published:
+        """Build `make_change(store, tip)` on the tip and push it without force; on a
+        lost race build it again; with `queue`, a post that keeps losing goes to an
+        inbox ref (see `publish.publish`)."""
+        return publish.publish(self, make_change, dry_run, queue)
