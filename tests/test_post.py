@@ -34,6 +34,18 @@ def test_post_creates_then_updates_a_page(remote: Path):
     assert int(committed) == int(FIXED.timestamp())
 
 
+def test_a_relative_cache_dir_works_and_is_reused(
+    remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`--cache-dir cache` in a CI step: git runs inside the cache, so the path is
+    made absolute first (a relative one was rebuilt as damaged on every run)."""
+    monkeypatch.chdir(tmp_path)
+    for n in range(2):
+        PulseOxClient(cache_dir="cache").post("owner", "repo", "a.md", f"run {n}\n")
+    assert [p.name for p in (tmp_path / "cache" / "repos").iterdir()] != []
+    assert log(remote) == ["pulseox: a.md GOOD", "pulseox: a.md GOOD"]
+
+
 def test_batch_is_one_commit_with_a_trailer_per_page(remote: Path):
     pages = [
         {

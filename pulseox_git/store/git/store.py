@@ -72,7 +72,8 @@ class GitStore:
         self.url = url
         self.branch = check_branch(branch)
         self.token = token
-        self.cache_root = Path(cache_dir) if cache_dir else settings.cache_dir()
+        root = Path(cache_dir) if cache_dir else settings.cache_dir()
+        self.cache_root = root.absolute()  # git runs in the cache: a relative path would move
         self.push_attempts = settings.PUSH_ATTEMPTS.get_int(push_attempts)
         digest = hashlib.sha256(url.encode()).hexdigest()[:12]
         parts = urlsplit(url)
