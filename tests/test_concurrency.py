@@ -3,7 +3,8 @@
 Each writer is a real OS process posting through `PulseOxClient`; they start
 together on a signal file. Writer i posts 25 times to its own 5 pages (post j
 goes to page j % 5), so the last content of every page is known. Afterwards git
-itself is asked: one commit per post (200), every post's trailer exactly once,
+itself is asked, once a last post has folded any queued ones: one commit per
+post (200), every post's trailer exactly once,
 each page holding its writer's last post. The figures (retries, commits/s)
 are printed for the README: `scripts/test tests/test_concurrency.py -s`.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.repos import commit_files, git, landed, show
+from pulseox_git.client import PulseOxClient
 from pulseox_git.page import parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,13 +82,18 @@ def run_writers(url: str, caches: list[Path], tmp: Path, env: dict | None = None
     }
 
 
-def assert_nothing_lost(bare: Path, base: str) -> None:
-    """200 commits on top of `base`, each post's trailer once, every page's last post
-    (counted by GitPython, independently of the product's own trailer parser)."""
-    shas = git("rev-list", f"{base}..main", cwd=bare).split()
-    assert len(shas) == WRITERS * POSTS
+def assert_nothing_lost(bare: Path, base: str, url: str, tmp: Path) -> None:
+    """Once one more post has folded whatever the writers left queued: 200 posts on
+    top of `base` (plus that one, and the merge commits of folds), each post's
+    trailer once, every page's last post, no inbox ref left (counted by GitPython,
+    independently of the product's own trailer parser)."""
+    PulseOxClient(remote=url, cache_dir=tmp / "folder").post("owner", "repo", "fold.md", "x")
+    shas = git("rev-list", "--no-merges", f"{base}..main", cwd=bare).split()
+    assert len(shas) == WRITERS * POSTS + 1
+    assert git("for-each-ref", "refs/pulseox/inbox", cwd=bare) == ""
     posted = [(path, note) for _sha, path, note in landed(bare, since=base)]
     expected = [(f"w{i}/p{j % PAGES}.md", f"seq {j}") for i in range(WRITERS) for j in range(POSTS)]
+    expected.append(("fold.md", ""))
     assert sorted(posted) == sorted(expected)  # each post exactly once
     for i in range(WRITERS):
         for k in range(PAGES):
@@ -111,8 +118,9 @@ def test_writers_with_separate_caches_over_http(http, http_repo, tmp_path: Path)
     owner, _repo, bare = http_repo
     base = commit_files(bare, {"seed.md": "kept"})
     caches = [tmp_path / f"cache{i}" for i in range(WRITERS)]
-    figures = run_writers(http.url(owner, "status"), caches, tmp_path)
-    assert_nothing_lost(bare, base)
+    url = http.url(owner, "status")
+    figures = run_writers(url, caches, tmp_path)
+    assert_nothing_lost(bare, base, url, tmp_path)
     assert figures["retries_max"] > 0  # they really raced, and every race was retried
     report("smart HTTP, separate caches", figures)
 
@@ -122,7 +130,7 @@ def test_writers_sharing_one_cache_over_file(bare: Path, tmp_path: Path):
     base = commit_files(bare, {"seed.md": "kept"})
     shared = tmp_path / "shared-cache"
     figures = run_writers(f"file://{bare}", [shared] * WRITERS, tmp_path)
-    assert_nothing_lost(bare, base)
+    assert_nothing_lost(bare, base, f"file://{bare}", tmp_path)
     # one cache: its lock queues the writers, so nobody has to retry a push
     assert figures["retries_max"] == 0
     leftovers = [p.name for p in (shared / "repos").iterdir() if p.name.startswith(".")]
