@@ -52,7 +52,7 @@ from pulseox_git.dashboard.state import (
     statuses,
     written_time,
 )
-from pulseox_git.dashboard.summary import WEB_LINK, Links, render_summary
+from pulseox_git.dashboard.summary import WEB_LINK, Links, read_written, render_summary
 from pulseox_git.errors import BadInputError, RemoteError
 from pulseox_git.store.auth import redact
 from pulseox_git.store.base import Change, History, Published, Store
@@ -427,14 +427,4 @@ class PulseOxDashboard:
 
     def read_summary(self) -> str | None:
         """The last written summary text, without refreshing."""
-        store = self.store()
-
-        def read(tip: str | None) -> bytes | None:
-            config = store.read_files(tip, [SPEC_FILE]).get(SPEC_FILE)
-            stored = load_specs(config.decode("utf-8", "replace"))[1] if config else Settings()
-            paths = list(dict.fromkeys([stored.summary_path, "summary.md", "summary.org"]))
-            files = store.read_files(tip, paths)
-            return next((files[p] for p in paths if p in files), None)
-
-        text = store.run(read)
-        return text.decode("utf-8", "replace") if text is not None else None
+        return read_written(self.store())

@@ -17,9 +17,11 @@ from urllib.parse import quote
 from pulseox_git.dashboard.depends import children
 from pulseox_git.dashboard.groups import folded, ok_changes, ok_lines
 from pulseox_git.dashboard.rules import STATUSES, Entry, changes, counts, format_when
-from pulseox_git.dashboard.specs import PulseOxSpec, Settings
+from pulseox_git.dashboard.specs import SPEC_FILE, PulseOxSpec, Settings
+from pulseox_git.dashboard.specs import loads as load_specs
 from pulseox_git.dashboard.trends import trend_note
 from pulseox_git.page import render
+from pulseox_git.store.base import Store
 
 WEB_LINK = "https://github.com/{owner}/{repo}/blob/{branch}/{path}"
 
@@ -118,3 +120,18 @@ def render_summary(
         now.replace(microsecond=0),
         counts(entries),
     )
+
+
+def read_written(store: Store) -> str | None:
+    """The summary the dashboard last wrote to `store`'s repository (where its
+    spec file says, else summary.md or .org), without refreshing; None if none."""
+
+    def read(tip: str | None) -> bytes | None:
+        config = store.read_files(tip, [SPEC_FILE]).get(SPEC_FILE)
+        stored = load_specs(config.decode("utf-8", "replace"))[1] if config else Settings()
+        paths = list(dict.fromkeys([stored.summary_path, "summary.md", "summary.org"]))
+        files = store.read_files(tip, paths)
+        return next((files[p] for p in paths if p in files), None)
+
+    text = store.run(read)
+    return text.decode("utf-8", "replace") if text is not None else None
