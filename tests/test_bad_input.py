@@ -16,6 +16,9 @@ import pytest
 from fixtures.repos import commit_files, make_bare, refs
 from pulseox_git.errors import BadInputError
 
+# hundreds of CLI runs: part of the whole suite, left out of the fast loop
+pytestmark = pytest.mark.slow
+
 GOOD_SPECS = '[[spec]]\nowner = "owner"\nrepo = "repo"\npath = "jobs/a.md"\nschedule = "1h"\n'
 TOKEN = "tok-bad-input-4c1d"
 

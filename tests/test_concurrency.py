@@ -265,6 +265,7 @@ def test_concurrent_spec_edits_are_never_lost(bare: Path, tmp_path: Path):
     print("\nRELIABILITY load spec edits: 4 processes x 4 `spec add` at once, lost 0")
 
 
+@pytest.mark.slow
 def test_threads_sharing_one_client_take_turns_on_its_cache(bare: Path):
     """A client keeps one store per repository: threads using it must still lock."""
     from concurrent.futures import ThreadPoolExecutor

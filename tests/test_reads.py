@@ -85,6 +85,7 @@ def setup_repos(root: Path, fast: int, slow: int) -> list[PulseOxSpec]:
     return specs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("given", [True, False], ids=["spec_list", "pulseox.toml"])
 def test_output_does_not_depend_on_which_fetch_finished_first(http, tmp_path, monkeypatch, given):
     root = http.httpd.root

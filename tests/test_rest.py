@@ -139,6 +139,7 @@ def test_rate_limit_with_retry_after_is_waited_out(api):
     assert waits[:2] == [1.0, 1.0] and log(bare) == ["one"]
 
 
+@pytest.mark.slow
 def test_rate_limit_waits_for_real_from_the_cli(api, cli):
     owner, bare = api.new_repo()
     api.rate_limit(1, retry_after=1, status=429)

@@ -138,6 +138,7 @@ def test_output_passes_through_byte_for_byte_and_the_page_shows_it_safely(remote
     assert output_block(page(remote)) == "café \ufffd\ufffd bad red"
 
 
+@pytest.mark.slow
 def test_the_tail_is_bounded_in_lines_and_bytes(remote):
     script = "for i in range(5000): print(f'line {i} ' + 'x' * 50)"
     proc = run("--", sys.executable, "-c", script)
@@ -187,6 +188,7 @@ def test_secrets_are_redacted_in_everything_posted(remote, tmp_path):
     assert proc.returncode == 127 and parse(page(remote)).note == "command not found: /bin/***"
 
 
+@pytest.mark.slow
 def test_a_failed_post_warns_and_keeps_the_command_code(tmp_path, remote):
     nowhere = ["--remote", f"file://{tmp_path}/missing.git"]
     proc = run(*nowhere, "--", "sh", "-c", "echo work; exit 3")
@@ -215,6 +217,7 @@ def test_the_start_marker_never_delays_the_command(remote, tmp_path):
     assert log(remote) == [f"pulseox: {PAGE} GOOD", f"pulseox: {PAGE} START"]
 
 
+@pytest.mark.slow
 def test_timeout_stops_a_hanging_command_and_posts_bad(remote):
     begin = time.monotonic()
     proc = run("--timeout", "1s", "--", "sleep", "30")
@@ -224,6 +227,7 @@ def test_timeout_stops_a_hanging_command_and_posts_bad(remote):
     assert (footer.report, footer.note, footer.run.exit) == ("BAD", "timed out after 1s", 143)
 
 
+@pytest.mark.slow
 def test_timeout_kills_a_command_that_ignores_sigterm_and_its_children(remote, tmp_path):
     marker = tmp_path / "child-still-running"
     script = f"trap '' TERM; (sleep 3; touch {marker}) & sleep 30"
@@ -235,6 +239,7 @@ def test_timeout_kills_a_command_that_ignores_sigterm_and_its_children(remote, t
     assert not marker.exists()  # the whole process group was stopped
 
 
+@pytest.mark.slow
 def test_sigterm_to_run_reaches_the_command_and_the_outcome_is_posted(remote):
     proc = started(
         "--", "sh", "-c", "trap 'echo stopping; exit 7' TERM; echo ready; sleep 30 & wait"
@@ -253,6 +258,7 @@ def test_sigterm_to_run_reaches_the_command_and_the_outcome_is_posted(remote):
     assert parse(page(remote)).note.startswith("killed by SIGTERM after ")
 
 
+@pytest.mark.slow
 def test_sigterm_is_followed_by_sigkill_when_the_command_ignores_it(remote):
     proc = started("--kill-after", "1s", "--", "sh", "-c", "trap '' TERM; echo ready; sleep 30")
     proc.send_signal(signal.SIGTERM)
@@ -275,6 +281,7 @@ sys.exit(130 if hits else 0)
 """
 
 
+@pytest.mark.slow
 def test_sigint_to_run_unattended_reaches_the_command_once(remote):
     proc = started("--no-start", "--", sys.executable, "-c", COUNT_SIGINTS)
     proc.send_signal(signal.SIGINT)
@@ -283,6 +290,7 @@ def test_sigint_to_run_unattended_reaches_the_command_once(remote):
     assert parse(page(remote)).note.startswith("exit 130 after ")
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_terminal_reaches_the_command_once(remote):
     """The terminal sends SIGINT to the whole foreground group itself: `run` must
     not send it again, and the command keeps the terminal."""

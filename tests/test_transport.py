@@ -85,6 +85,7 @@ def test_auto_never_falls_back_to_another_host_than_the_remote(tmp_path):
     assert isinstance(open_store("o", "r", transport="api"), ApiStore)
 
 
+@pytest.mark.slow
 def test_auto_falls_back_when_git_is_not_on_path(api, tmp_path):
     """The CLI in a subprocess whose PATH has python but no git: same results via the API."""
     bin_dir = tmp_path / "bin"
@@ -200,6 +201,7 @@ def test_unknown_transport_and_bad_api_url_are_bad_input(cli):
     assert code == 2 and "'ftp://x'" in err
 
 
+@pytest.mark.slow
 def test_a_dashboard_refresh_over_the_api_equals_the_git_one(api):
     """Same repositories, same clock: the same sections, notes and Changes either way;
     the API writes its summary, spec file and state as ONE commit."""
