@@ -71,16 +71,34 @@ def test_a_stale_cache_fetches_and_queues_after_two_lost_races(seeded: Path, tmp
     assert git("log", "-1", "--format=%s", parent, cwd=seeded).strip() == "theirs"
 
 
-def test_a_fetch_that_shows_others_queueing_now_queues_without_a_second_try(
+def test_a_stale_post_that_sees_others_queueing_now_queues_without_fetching(
     seeded: Path, tmp_path: Path
 ):
+    seed = git("rev-parse", "main", cwd=seeded).strip()
     PulseOxClient(cache_dir=tmp_path / "w").history("owner", "repo", "seed.md")  # warm
     busy = make_busy(seeded)
     PulseOxClient(cache_dir=tmp_path / "other").post("owner", "repo", "o.md", "queued now")
     busy.unlink()  # the branch is free again, but this writer's cache is behind
     result = PulseOxClient(cache_dir=tmp_path / "w").post("owner", "repo", "w.md", "me too")
-    assert result.queued and result.attempts == 2  # stale, fetched: a burst, so no 2nd try
+    assert result.queued and result.attempts == 2  # stale, and a burst: no 2nd try
     assert len(inbox_refs(seeded)) == 2
+    # the remote's inbox names a post from just now: the commit that lost is queued
+    # as it was, on the cached tip, with no fetch of the moved branch or the inbox
+    assert git("rev-parse", f"{result.sha}^", cwd=seeded).strip() == seed
+
+
+def test_a_stale_post_that_sees_only_old_queued_posts_fetches_and_lands(
+    seeded: Path, tmp_path: Path
+):
+    writer = client(tmp_path, "w", 60)
+    writer.history("owner", "repo", "seed.md")  # warm
+    busy = make_busy(seeded)
+    old = client(tmp_path, "old").post("owner", "repo", "old.md", "queued long ago")
+    busy.unlink()  # queued at T0, months before this machine's clock: no burst now
+    result = writer.post("owner", "repo", "w.md", "landed")
+    assert not result.queued and result.attempts == 2  # stale, fetched, won the branch
+    assert inbox_refs(seeded) == {}  # and folded the old one in the same push
+    git("merge-base", "--is-ancestor", old.sha, "main", cwd=seeded)  # raises if not
 
 
 def test_readers_count_a_queued_post_at_once(seeded: Path, tmp_path: Path):

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pulseox_git import settings
@@ -30,7 +30,7 @@ from pulseox_git.store.git.log import LOG_FORMAT, log_records
 INBOX = "refs/pulseox/inbox"
 REFSPEC = f"+{INBOX}/*:{INBOX}/*"
 FOLD_REF = "refs/pulseox/fold"
-BUSY_WINDOW = 30.0  # seconds: inbox commits this recent mean others queue now
+BUSY_WINDOW = 30.0  # seconds: posts queued this recently mean others queue now
 _FORMAT = "--format=%(refname) %(objectname) %(committerdate:unix)"
 
 
@@ -94,12 +94,33 @@ def queued(git: Git, tip: str | None) -> tuple[list[Queued], list[Queued]]:
     return [q for q in every if q.ref not in on_branch], merged
 
 
-def busy(waiting: Sequence[Queued], now: float | None = None) -> bool:
-    """Whether others are queueing right now: an inbox commit from the last
+def busy(stamps: Iterable[float], now: float | None = None) -> bool:
+    """Whether others are queueing right now: a post queued in the last
     `BUSY_WINDOW` seconds (by this machine's clock) says the branch is being fought
     over, so trying it again would most likely lose again."""
     since = (time.time() if now is None else now) - BUSY_WINDOW
-    return any(q.stamp >= since for q in waiting)
+    return any(stamp >= since for stamp in stamps)
+
+
+def others_queueing(git: Git, now: float | None = None) -> bool:
+    """`busy`, asked of the remote from its inbox ref names alone (each names its
+    post's time): one request, no objects, where a fetch would bring every queued
+    commit, and in a burst hundreds of writers would each fetch all of them. Git's
+    protocol v0 lists the refs in the one request that v2 spends on capabilities."""
+    args = ("-c", "protocol.version=0", "ls-remote", "--refs", "origin", f"{INBOX}/*")
+    out = git(*args, remote=True).stdout.decode()
+    return busy(filter(None, map(_named_time, out.split())), now)
+
+
+def _named_time(ref: str) -> float | None:
+    """The post time in an inbox ref's name (see `new_ref`), or None."""
+    if not ref.startswith(f"{INBOX}/"):
+        return None
+    try:
+        when = datetime.strptime(ref[len(INBOX) + 1 :][:16], "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC).timestamp()
 
 
 def view(

@@ -31,8 +31,8 @@ def publish(
     it again, with full-jitter backoff, up to PULSEOX_PUSH_ATTEMPTS times and
     PULSEOX_PUSH_DEADLINE seconds. With `queue`, after `Backoff.QUEUE_AFTER`
     lost races (or at the deadline) the commit goes to an inbox ref instead,
-    and at once after one lost race when the fetch shows others queueing now
-    (a burst: trying the branch again would only lose again).
+    and at once after one lost race when the remote or the fetch shows others
+    queueing now (a burst: trying the branch again would only lose again).
 
     `make_change(store, tip)` is called once per attempt, so what it
     writes always reflects the tip it is committed on.
@@ -42,7 +42,8 @@ def publish(
 
         def build_and_push(tip: str | None, attempt: int = attempt) -> Published | None:
             waiting, merged = inbox.queued(self.git, tip)
-            if queue and attempt > 1 and settings.inbox() and inbox.busy(waiting):
+            stamps = (q.stamp for q in waiting)
+            if queue and attempt > 1 and settings.inbox() and inbox.busy(stamps):
                 return queue_post(self, make_change, attempt, tip)  # others queue right now
             at = self.fold(tip, waiting, merged)
             change = make_change(self, at.head)
@@ -52,7 +53,7 @@ def publish(
             result = Published.of(sha, tip, change, existing, attempt, dry_run)
             if dry_run or self.push(sha, tip, at):
                 return result
-            if queue and self.lost_at_remote and settings.inbox():  # a burst, now
+            if queue and settings.inbox() and burst(self, attempt):
                 built = (sha, change, existing) if at.head == tip else None
                 return queue_post(self, make_change, attempt + 1, tip, built)
             return None
@@ -77,6 +78,18 @@ def publish(
         f"gave up pushing to {self.url} after {backoff.lost} attempts: others kept "
         "pushing first; nothing was lost remotely, run the command again"
     )
+
+
+def burst(self: GitStore, attempt: int) -> bool:
+    """After a lost push: whether others are posting at this very moment, so the
+    commit that lost goes to the inbox now instead of being built again. Yes when
+    the push lost at the remote (our lease held when we connected); after a first,
+    optimistic push found the branch moved, when the remote's inbox names a post
+    from the last few seconds (`inbox.others_queueing`): one small request where a
+    fetch of the burst's queued commits would cost every writer more than a post."""
+    if self.lost_at_remote:
+        return True
+    return attempt == 1 and inbox.others_queueing(self.git)
 
 
 def queue_post(
