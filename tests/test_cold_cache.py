@@ -16,7 +16,7 @@ from fixtures.repos import commit_files, git, show
 from pulseox_git.client import PulseOxClient
 from pulseox_git.dashboard import PulseOxDashboard
 from pulseox_git.specs import PulseOxSpec
-from pulseox_git.store.git import GitStore
+from pulseox_git.store.git import GitStore, cache
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SPECS = [PulseOxSpec("owner", "repo", p, "1d") for p in ("a.md", "b.md")]
@@ -49,6 +49,29 @@ def test_caches_are_blobless_partial_clones_by_default(remote: Path, cache_dir: 
     assert "remote.origin.partialclonefilter=blob:none" in config
     missing = git("rev-list", "--objects", "--all", "--missing=print", cwd=store.path)
     assert [line for line in missing.splitlines() if line.startswith("?")]  # the old blob
+
+
+def test_a_blobless_cache_rolls_its_packs_up_and_is_never_rebuilt(
+    remote: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    # git refuses `repack --geometric` in a partial clone: the cache was taken for
+    # damaged and cloned again every PACK_LIMIT posts
+    git("config", "uploadpack.allowFilter", "true", cwd=remote)
+    commit_files(remote, {"seed.md": "seed"})
+    monkeypatch.setattr(cache, "PACK_LIMIT", 3)
+    client = PulseOxClient(cache_dir=cache_dir)
+    client.post("owner", "repo", "a.md", "post 0")
+    (store_path,) = [p for p in (cache_dir / "repos").glob("*.git-*") if p.is_dir()]
+    assert "partialclonefilter" in (store_path / "config").read_text()
+    made = (store_path / "config").stat().st_ino
+    caplog.set_level("INFO", "pulseox_git")
+    for i in range(1, 10):
+        client.post("owner", "repo", "a.md", f"post {i}")
+    assert not [r.message for r in caplog.records if "rebuilding" in r.message]
+    assert (store_path / "config").stat().st_ino == made
+    packs = [p for p in (store_path / "objects" / "pack").iterdir() if p.suffix == ".pack"]
+    assert len(packs) <= 3 + 1
+    assert "post 9" in show(remote, "a.md")
 
 
 def test_the_history_cache_tip_moves_on_when_no_page_changed(remote: Path, cache_dir: Path):
