@@ -53,6 +53,18 @@ IDENTITY = {
     "GIT_COMMITTER_EMAIL": "bench@example.invalid",
 }
 TRACK = "+refs/heads/main:refs/remotes/origin/main"
+BEFORE_QUEUED = "5afa4ec"  # (g) the last commit before queued posts (issue 12)
+# Posts with PulseOxClient, one per line read (the post number); prints its seconds.
+POST_DRIVER = (
+    "import sys, time\n"
+    "from pulseox_git.client import PulseOxClient\n"
+    "client = PulseOxClient(remote=sys.argv[1], cache_dir=sys.argv[2])\n"
+    "for line in sys.stdin:\n"
+    "    i = int(line)\n"
+    "    t = time.perf_counter()\n"
+    "    client.post('o', 'r', f'jobs/job-{i % 7}.md', f'run {i}\\n', 'GOOD', f'run {i}')\n"
+    "    print(time.perf_counter() - t, flush=True)\n"
+)
 LOG_FORMAT = "--format=%x1e%H %ct%n%B"
 # Runs a command, then prints its wall time and the peak RSS of the process tree.
 MEASURED = (
@@ -348,6 +360,70 @@ class Bench:
             list(self.sizes.burst), list(self.sizes.burst_rtts), log=lambda x: self.log(f"  (g){x}")
         )
         self.results["burst"] = [{k: v for k, v in r.items() if k != "per_writer"} for r in runs]
+        self.uncontended()
+
+    def uncontended(self) -> None:
+        """(g) one warm post at a time over smart HTTP with a token, this tree against
+        the tree before queued posts (BEFORE_QUEUED, from git history), alternating:
+        seconds in-process and HTTP requests per post."""
+        before = self.work / "before-queued"
+        before.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", BEFORE_QUEUED, "pulseox_git"],
+            capture_output=True,
+        )
+        if archive.returncode:
+            self.log(f"  (g) uncontended post: skipped, no commit {BEFORE_QUEUED} in git history")
+            return
+        subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+        root = self.work / "uncontended"
+        trees = {"pulseox_git": ROOT, "before_queued": before}
+        for name in trees:
+            git("init", "--quiet", "--bare", "-b", "main", str(root / name / "r.git"))
+        seconds: dict[str, list[float]] = {name: [] for name in trees}
+        requests: dict[str, list[int]] = {name: [] for name in trees}
+        with GitHttpServer(root, token="bench-token") as server:
+            caches = {name: str(self.work / f"cache-uncontended-{name}") for name in trees}
+            drivers = {
+                name: subprocess.Popen(
+                    [sys.executable, "-c", POST_DRIVER, server.url(name, "r"), caches[name]],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    env={**os.environ, "PYTHONPATH": str(tree), "PULSEOX_TOKEN": "bench-token"},
+                    cwd=tree,  # `-c` puts the current directory first on sys.path
+                )
+                for name, tree in trees.items()
+            }
+            try:
+                for i in range(-1, self.sizes.posts):  # post -1 makes the branch and the cache
+                    for name, driver in drivers.items():
+                        sent = len(server.requests)
+                        driver.stdin.write(f"{i}\n")  # type: ignore[union-attr]
+                        driver.stdin.flush()  # type: ignore[union-attr]
+                        reply = driver.stdout.readline()  # type: ignore[union-attr]
+                        if not reply:
+                            raise RuntimeError(f"the {name} post driver failed")
+                        if i >= 0:
+                            seconds[name].append(float(reply))
+                            requests[name].append(len(server.requests) - sent)
+            finally:
+                for driver in drivers.values():
+                    driver.stdin.close()  # type: ignore[union-attr]
+                    driver.wait()
+        self.results["uncontended"] = {
+            name: {
+                **stats(seconds[name]),
+                "requests": statistics.median(requests[name]),
+                "requests_max": max(requests[name]),
+            }
+            for name in trees
+        }
+        ours, then = (statistics.median(seconds[name]) for name in trees)
+        self.log(
+            f"  (g) uncontended post: {ours * 1000:.1f} ms vs {then * 1000:.1f} ms before "
+            f"queued posts, at most {max(requests['pulseox_git'])} HTTP requests"
+        )
 
     def passthrough(self) -> None:
         """(f) `pulseox-git run` passing a command's output on (and keeping its tail),
@@ -785,6 +861,7 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
             )
     found += scale_targets(results.get("scale", {}), times)
     found += burst_targets(results.get("burst", []))
+    found += uncontended_targets(results.get("uncontended"))
     start = results.get("startup")
     if start:
         r = ratio(start["pulseox-git --version"], start["python3 -c 'import typer'"])
@@ -840,6 +917,28 @@ def burst_targets(runs: list[dict]) -> list[tuple[str, str, bool | None]]:
             )
         )
     return found
+
+
+def uncontended_targets(found: dict | None) -> list[tuple[str, str, bool | None]]:
+    """(g) a warm uncontended post over smart HTTP, against the tree before queued posts."""
+    if not found:
+        return []
+    ours, then = found["pulseox_git"], found["before_queued"]
+    r = ratio(ours, then)
+    return [
+        (
+            "(g) an uncontended warm post: 2 HTTP requests, as before queued posts",
+            f"median {ours['requests']:g}, max {ours['requests_max']:g} "
+            f"(before: {then['requests']:g}, {then['requests_max']:g})",
+            ours["requests_max"] == 2 == then["requests"],
+        ),
+        (
+            f"(g) an uncontended warm post within 1.1x of the tree before queued posts "
+            f"({BEFORE_QUEUED})",
+            f"{secs(ours)} vs {secs(then)}: {times(r)}",
+            r is not None and r <= 1.1,
+        ),
+    ]
 
 
 def at_size(ok: bool, right_size: bool) -> bool | None:

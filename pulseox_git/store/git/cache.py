@@ -153,8 +153,8 @@ def tidy(git: Git) -> None:
     `--geometric` rolls up only the small packs, but git refuses it in a blobless
     cache (it cannot leave promisor objects out of `--stdin-packs`): there all go
     into one (`-a`; git keeps promisor objects apart; no bitmap, which needs every
-    object), about 2 s for 100,000 commits, once every PACK_LIMIT posts. Tidying only saves time: when it fails,
-    the packs stay as they were and the post goes on."""
+    object), about 2 s for 100,000 commits, once every PACK_LIMIT posts. Tidying
+    only saves time: when it fails, the packs stay as they were and the post goes on."""
     with suppress(OSError):
         packs = sum(n.endswith(".pack") for n in os.listdir(git.path / "objects" / "pack"))
         if packs > PACK_LIMIT:
