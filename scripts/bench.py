@@ -905,7 +905,7 @@ def burst_targets(runs: list[dict]) -> list[tuple[str, str, bool | None]]:
             (f"{what}: latency p90 within 2x of the floor", times(r), at_size(r <= 2, full))
         )
         one = own["http_requests"] / n
-        found.append(("(g) an uncontended post: 2 HTTP requests", f"{one:.1f}", one == 2))
+        found.append((f"{what}: 2 HTTP requests per post in the floor", f"{one:.1f}", one == 2))
     done = shared.get("settled")
     if done:
         ok = done["landed"] == n and done["inbox_refs_left"] == 0 and done["exit"] == 0
