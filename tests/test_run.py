@@ -26,6 +26,7 @@ import pytest
 
 from fixtures.repos import git, log, refs, show
 from pulseox_git.client import PulseOxClient
+from pulseox_git.job.record import amount
 from pulseox_git.page import parse, parse_trailers
 
 PAGE = "jobs/nightly.md"
@@ -138,13 +139,31 @@ def test_output_passes_through_byte_for_byte_and_the_page_shows_it_safely(remote
     assert output_block(page(remote)) == "café \ufffd\ufffd bad red"
 
 
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (0, "0 bytes"),
+        (1, "1 byte"),
+        (999, "999 bytes"),
+        (1000, "1.0 kB"),
+        (305_000, "305.0 kB"),
+        (999_949, "999.9 kB"),
+        (999_950, "1.0 MB"),
+        (200_000_000, "200.0 MB"),
+        (3_500_000_000_000, "3500.0 GB"),
+    ],
+)
+def test_how_much_a_command_wrote_reads_in_si_units(size, shown):
+    assert amount(size) == shown
+
+
 @pytest.mark.slow
 def test_the_tail_is_bounded_in_lines_and_bytes(remote):
     script = "for i in range(5000): print(f'line {i} ' + 'x' * 50)"
     proc = run("--", sys.executable, "-c", script)
     assert proc.returncode == 0 and proc.stdout.count(b"\n") == 5000
     text = page(remote)
-    assert "Output, the last 20 of 5000 lines:" in text
+    assert "Output, the last 20 lines of 303.9 kB:" in text  # len(proc.stdout) == 303_890
     assert output_block(text).splitlines()[-1] == "line 4999 " + "x" * 50
     run("--tail-bytes", "1000", "--", sys.executable, "-c", script)
     block = output_block(page(remote))

@@ -247,7 +247,7 @@ def run_job(
     if job.tail_lines:
         whole = outcome.output_bytes <= len(outcome.output)
         found = record.tail(outcome.output, job.tail_lines, job.tail_bytes, redact, whole)
-        output = record.output_section(path, found, outcome.output_lines)
+        output = record.output_section(path, found, outcome.output_bytes)
     note = job.note if job.note is not None else auto
     page = record.finish_page(path, facts, outcome.ok, note, job.content, redact, output)
     first = posts.started()
@@ -320,9 +320,9 @@ class Monitor:
         else:
             assert error is not None
             auto = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-            text = "".join(traceback.format_exception(kind, error, trace))
-            found = record.tail(text.encode(), 20, 4096, self._redact, whole=True)
-            output = record.output_section(self.path, found, text.count("\n"), "traceback")
+            raw = "".join(traceback.format_exception(kind, error, trace)).encode()
+            found = record.tail(raw, 20, 4096, self._redact, whole=True)
+            output = record.output_section(self.path, found, len(raw), "traceback")
         facts = record.Record(None, self._host, self._started, took, None, record.one_line(auto))
         note = self._note if self._note is not None else auto
         content = self.reporting.content

@@ -125,6 +125,18 @@ def tail(raw: bytes, max_lines: int, max_bytes: int, redact: Redact, whole: bool
     return Tail("\n".join(lines), len(lines), cut)
 
 
+def amount(size: int) -> str:
+    """A byte count as people read it: `512 bytes`, `183.1 kB`, `1.2 GB` (SI units)."""
+    if size < 1000:
+        return f"{size} byte{'' if size == 1 else 's'}"
+    value, unit = size / 1000, "kB"
+    for bigger in ("MB", "GB"):
+        if value < 999.95:
+            break
+        value, unit = value / 1000, bigger
+    return f"{value:.1f} {unit}"
+
+
 def block(path: str, text: str) -> str:
     """`text` as a code block of the page's markup: a markdown fence longer than any
     run of backticks inside, or an org example block with its lines escaped."""
@@ -167,14 +179,12 @@ def compose(path: str, content: str, record: Record, redact: Redact, output: str
     return "\n\n".join(parts)
 
 
-def output_section(path: str, found: Tail, total_lines: int, what: str = "output") -> str:
-    """`Output, the last 20 of 1234 lines:` and the block, or `No output.`"""
+def output_section(path: str, found: Tail, total_bytes: int, what: str = "output") -> str:
+    """`Output, the last 20 lines of 1.2 MB:` and the block, or `No output.`"""
     if not found.lines and not found.text:
         return f"No {what}."
     if found.cut:
-        head = (
-            f"{what.capitalize()}, the last {found.lines} of {max(total_lines, found.lines)} lines:"
-        )
+        head = f"{what.capitalize()}, the last {found.lines} lines of {amount(total_bytes)}:"
     else:
         head = f"{what.capitalize()} ({found.lines} line{'s' if found.lines != 1 else ''}):"
     return f"{head}\n\n{block(path, found.text)}"
