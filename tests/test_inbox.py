@@ -7,6 +7,7 @@ commit just before each push to main is applied, so that push's lease fails."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from fixtures.repos import commit_files, git, inbox_refs, log, make_busy, show
 from pulseox_git.client import PulseOxClient
 from pulseox_git.errors import PushConflictError
 from pulseox_git.store.base import Backoff
+from pulseox_git.store.git import inbox
+from pulseox_git.store.git.command import Git
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -99,6 +102,20 @@ def test_a_stale_post_that_sees_only_old_queued_posts_fetches_and_lands(
     assert not result.queued and result.attempts == 2  # stale, fetched, won the branch
     assert inbox_refs(seeded) == {}  # and folded the old one in the same push
     git("merge-base", "--is-ancestor", old.sha, "main", cwd=seeded)  # raises if not
+
+
+def test_the_burst_check_reads_post_times_from_inbox_ref_names(seeded: Path, tmp_path: Path):
+    cache = tmp_path / "cache.git"
+    git("clone", "-q", "--bare", str(seeded), str(cache), cwd=tmp_path)
+    probe = Git(cache, dict(os.environ), 60.0, "test", tmp_path)
+    now = T0.timestamp()
+    assert not inbox.others_queueing(probe, now)  # no inbox ref at all
+    for name in ("20260501T115900Z-a1", "20260501T115935Z-b2", "not-a-time"):
+        git("update-ref", f"{inbox.INBOX}/{name}", "main", cwd=seeded)
+    assert not inbox.others_queueing(probe, now + 60)  # the newest is 85 s old
+    assert inbox.others_queueing(probe, now)  # one from 25 s ago: a burst is on
+    git("remote", "set-url", "origin", str(tmp_path / "gone.git"), cwd=cache)
+    assert not inbox.others_queueing(probe, now)  # no answer: fetch as before
 
 
 def test_readers_count_a_queued_post_at_once(seeded: Path, tmp_path: Path):

@@ -106,9 +106,11 @@ def others_queueing(git: Git, now: float | None = None) -> bool:
     """`busy`, asked of the remote from its inbox ref names alone (each names its
     post's time): one request, no objects, where a fetch would bring every queued
     commit, and in a burst hundreds of writers would each fetch all of them. Git's
-    protocol v0 lists the refs in the one request that v2 spends on capabilities."""
+    protocol v0 lists the refs in the one request that v2 spends on capabilities.
+    When the remote does not answer, no: the post goes on to fetch, as before."""
     args = ("-c", "protocol.version=0", "ls-remote", "--refs", "origin", f"{INBOX}/*")
-    out = git(*args, remote=True).stdout.decode()
+    proc = git(*args, remote=True, check=False)
+    out = proc.stdout.decode() if proc.returncode == 0 else ""
     return busy(filter(None, map(_named_time, out.split())), now)
 
 
