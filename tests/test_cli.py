@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 
@@ -51,3 +54,25 @@ def test_no_arguments_show_the_help(cli):
     assert "error:" not in out + err
     code, out, err = cli("spec")
     assert code == 2 and "Usage: pulseox-git spec [OPTIONS] COMMAND" in out + err
+
+
+def test_a_job_command_starts_without_the_dashboard(tmp_path):
+    """A job's command loads the job's side alone (start-up: jobs run it all day);
+    every other command, and the help, has them all."""
+    probe = (
+        "import sys; from pulseox_git.cli import main; code = main(sys.argv[1:]); "
+        "print(code, any(m.startswith('pulseox_git.dashboard') for m in sys.modules))"
+    )
+
+    def loads_dashboard(*args: str) -> tuple[str, str]:
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=tmp_path
+        )
+        return proc.stdout.splitlines()[-1], proc.stdout
+
+    assert loads_dashboard("-v", "post", "--help")[0] == "0 False"
+    assert loads_dashboard("run", "--help")[0] == "0 False"
+    assert loads_dashboard("history", "--help")[0] == "0 False"
+    code_and_loaded, out = loads_dashboard("--help")
+    assert code_and_loaded == "0 True" and "dashboard" in out and "spec" in out
+    assert loads_dashboard("spec", "list", "--help")[0] == "0 True"

@@ -2,55 +2,26 @@
 
 Each command builds the library object, calls one method and prints; `run`
 is the one place an exception becomes an `error:` line and an exit code.
+A job's command (`post`, `batch`, `history`, `run`) gets an app of the job's
+commands alone: the dashboard's modules are a third of the start-up, and jobs
+start the CLI hundreds of times a day.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from functools import cache
+from typing import Annotated, Any
 
 import typer
 
 from pulseox_git import __version__
-from pulseox_git.cli import dashboard, post, spec
+from pulseox_git.cli import post
 from pulseox_git.cli import run as wrap
 from pulseox_git.cli.common import Verbose, _state, report_error, setup_logging
 from pulseox_git.errors import ExitCode
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="Post job status pages to git and watch them from a dashboard.",
-)
-app.command()(post.post)
-app.command()(post.batch)
-app.command()(post.history)
-app.command(context_settings=wrap.CONTEXT)(wrap.run)
-app.command()(dashboard.init)
-
-
-def _group(name: str, text: str) -> typer.Typer:
-    group = typer.Typer(no_args_is_help=True, help=text)
-    app.add_typer(group, name=name)
-    return group
-
-
-dashboard_app = _group("dashboard", "Refresh or show the dashboard summary.")
-dashboard_app.command("refresh")(dashboard.refresh)
-dashboard_app.command("show")(dashboard.show)
-spec_app = _group(
-    "spec", "Edit the pages a dashboard watches (pulseox.toml in the dashboard repository)."
-)
-spec_app.command("add")(spec.add)
-spec_app.command("remove")(spec.remove)
-spec_app.command("list")(spec.list_specs)
-spec_app.command("pause")(spec.pause)
-spec_app.command("resume")(spec.resume)
-check_app = _group("check", "The original pulseox's `check` commands.")
-check_app.command("rdashboard", help="Alias of `pulseox-git dashboard refresh`.")(dashboard.refresh)
-check_app.command("exists")(post.exists)
-client_app = _group("client", "The original pulseox's spelling: `client post` is `post`.")
-client_app.command("post", help="Alias of `pulseox-git post`.")(post.post)
+JOB_COMMANDS = frozenset({"post", "batch", "history", "run", "client"})
 
 
 def _version(value: bool) -> None:
@@ -59,7 +30,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _main(
     version: Annotated[
         bool,
@@ -73,9 +43,63 @@ def _main(
     setup_logging(verbose)  # `pulseox-git -v COMMAND` works like `COMMAND -v`
 
 
+@cache
+def build(job_only: bool) -> typer.Typer:
+    """The app with every command, or with the job's commands alone."""
+    app = typer.Typer(
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        help="Post job status pages to git and watch them from a dashboard.",
+    )
+    app.callback()(_main)
+
+    def group(name: str, text: str) -> typer.Typer:
+        sub = typer.Typer(no_args_is_help=True, help=text)
+        app.add_typer(sub, name=name)
+        return sub
+
+    app.command()(post.post)
+    app.command()(post.batch)
+    app.command()(post.history)
+    app.command(context_settings=wrap.CONTEXT)(wrap.run)
+    if not job_only:
+        from pulseox_git.cli import dashboard, spec  # the dashboard's side
+
+        app.command()(dashboard.init)
+        board = group("dashboard", "Refresh or show the dashboard summary.")
+        board.command("refresh")(dashboard.refresh)
+        board.command("show")(dashboard.show)
+        edit = group(
+            "spec", "Edit the pages a dashboard watches (pulseox.toml in the dashboard repository)."
+        )
+        edit.command("add")(spec.add)
+        edit.command("remove")(spec.remove)
+        edit.command("list")(spec.list_specs)
+        edit.command("pause")(spec.pause)
+        edit.command("resume")(spec.resume)
+        check = group("check", "The original pulseox's `check` commands.")
+        check.command("rdashboard", help="Alias of `pulseox-git dashboard refresh`.")(
+            dashboard.refresh
+        )
+        check.command("exists")(post.exists)
+    client = group("client", "The original pulseox's spelling: `client post` is `post`.")
+    client.command("post", help="Alias of `pulseox-git post`.")(post.post)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the whole app, for tests and documentation tools
+        return build(False)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code instead of raising."""
     _state["verbose"] = False  # main() may run many times in one process (tests)
+    args = sys.argv[1:] if argv is None else argv
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    app = build(command in JOB_COMMANDS)
     try:
         code = app(args=argv, prog_name="pulseox-git", standalone_mode=False)
     except Exception as err:  # the one place that turns exceptions into exit codes
