@@ -18,7 +18,6 @@ so the outcome is always posted in bounded time after a stop request.
 from __future__ import annotations
 
 import codecs
-import fcntl
 import io
 import os
 import selectors
@@ -38,7 +37,6 @@ Timer = Callable[[], float]  # seconds from a monotonic clock
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 TICK = 0.1  # how often a running command is checked for exit while its pipes stay open
 DRAIN = 1.0  # how long output is still read after the command exits (children hold the pipes)
-READ = 1 << 20  # bytes per read, and the pipe size asked for: fewer rounds of the loop
 TIMED_OUT = 124  # what `run` exits with after a timeout, as timeout(1) does
 NOT_FOUND, NOT_RUNNABLE = 127, 126  # as shells report them
 
@@ -96,7 +94,7 @@ class Tail:
         self.data = bytearray()
         self.total = 0
 
-    def add(self, chunk: bytes | memoryview) -> None:
+    def add(self, chunk: bytes) -> None:
         self.total += len(chunk)
         if len(chunk) >= self.keep:  # a big chunk alone holds the whole tail
             self.data = bytearray(chunk[-self.keep :])
@@ -125,7 +123,7 @@ class Sink:
             except (OSError, ValueError):
                 self.stream = None
 
-    def write(self, chunk: bytes | memoryview) -> None:
+    def write(self, chunk: bytes) -> None:
         if self.stream is None:
             return
         try:
@@ -261,12 +259,8 @@ def _pump(
     """Pass the output on until the command ends (and its pipes close, or `DRAIN`
     seconds after), enforcing the timeout; True when the timeout fired."""
     selector = selectors.DefaultSelector()
-    buffer = bytearray(READ)  # one buffer for every read: no new megabyte each time
-    view = memoryview(buffer)
     for pipe, sink in sinks.items():
         if pipe is not None:
-            with suppress(OSError, AttributeError):  # Linux only; past pipe-max-size: keep 64 KiB
-                fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, READ)
             selector.register(pipe, selectors.EVENT_READ, sink)
     deadline = timer() + options.timeout if options.timeout is not None else None
     kill_at: float | None = None
@@ -298,11 +292,10 @@ def _pump(
                     proc.wait(wait)
                 continue
             for key, _events in selector.select(wait):
-                size = os.readv(key.fd, [buffer])
-                if not size:
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
                     selector.unregister(key.fileobj)
                     continue
-                chunk = view[:size]
                 tail.add(chunk)
                 key.data.write(chunk)
     finally:
